@@ -1,0 +1,92 @@
+// What the terminal shows at startup: the folder, the URLs, how to share; and --open.
+import { networkInterfaces } from 'node:os';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from './log.js';
+import { isLoopbackAddress } from './host-check.js';
+
+export interface BannerInfo {
+  version: string;
+  dir: string;
+  address: AddressInfo;
+  /** The port that was asked for, when the server had to move to another one. */
+  movedFrom: number | undefined;
+  dotfiles: boolean;
+  tty: boolean;
+  apps: string[];
+}
+
+const isAllInterfaces = (a: string): boolean => a === '::' || a === '0.0.0.0';
+
+function urlFor(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+}
+
+/** The URL a browser on this machine should open. */
+export function localUrl(address: AddressInfo): string {
+  if (isAllInterfaces(address.address)) return urlFor('localhost', address.port);
+  return urlFor(address.address, address.port);
+}
+
+/** LAN URLs: every non-internal IPv4 address (read locally, no network call). */
+export function networkUrls(port: number): string[] {
+  const urls: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const ni of list ?? []) {
+      if (!ni.internal && ni.family === 'IPv4') urls.push(urlFor(ni.address, port));
+    }
+  }
+  return urls;
+}
+
+/** Print the banner: a few aligned lines on a terminal, one plain line otherwise. */
+export function printBanner(log: Logger, info: BannerInfo): void {
+  const c = log.colors;
+  const { address } = info;
+  const local = localUrl(address);
+  const shared = isAllInterfaces(address.address);
+  const network = shared ? networkUrls(address.port) : [];
+  const moved = info.movedFrom === undefined ? undefined : `port ${info.movedFrom} was busy, using ${address.port}`;
+  if (!info.tty) {
+    const extras = [
+      ...network.map((u) => `network ${u}`),
+      ...(moved === undefined ? [] : [moved]),
+      ...info.apps,
+    ];
+    log.info(`serve-here ${info.version}: serving ${info.dir} at ${local}${extras.length > 0 ? ` (${extras.join(', ')})` : ''}`);
+    return;
+  }
+  const lines = [
+    '',
+    `  ${c.bold('serve-here')} ${c.dim(info.version)}`,
+    `  ${c.dim('Serving')}  ${info.dir}${info.dotfiles ? c.yellow('  (dotfiles served)') : ''}`,
+    `  ${c.dim('Local:')}    ${c.cyan(local)}`,
+  ];
+  for (const u of network) lines.push(`  ${c.dim('Network:')}  ${c.cyan(u)}`);
+  for (const app of info.apps) lines.push(`  ${c.dim('App:')}      ${app}`);
+  if (moved !== undefined) lines.push(`  ${c.yellow(`Note: ${moved}.`)}`);
+  if (isLoopbackAddress(address.address)) lines.push(c.dim('  Only this computer can connect. Add --host to share on your network.'));
+  else if (shared) lines.push(c.yellow('  Shared with your network: anyone who can reach this machine can read this folder.'));
+  lines.push('');
+  log.info(lines.join('\n'));
+}
+
+/** Open a URL in the browser: $BROWSER if set, else the platform's opener. Errors are reported, not fatal. */
+export function openBrowser(url: string, log: Logger): void {
+  const browser = process.env.BROWSER;
+  const [cmd, args] =
+    browser !== undefined && browser !== ''
+      ? [browser, [url]]
+      : process.platform === 'darwin'
+        ? ['open', [url]]
+        : process.platform === 'win32'
+          ? ['cmd', ['/c', 'start', '""', url]]
+          : ['xdg-open', [url]];
+  try {
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => log.warn(`Could not open a browser (${cmd}); open ${url} yourself`));
+    child.unref();
+  } catch {
+    log.warn(`Could not open a browser; open ${url} yourself`);
+  }
+}

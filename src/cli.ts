@@ -1,0 +1,181 @@
+// The command line: argv → Options → a running server. The only module that prints usage or exits.
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createLogger, type Logger } from './log.js';
+import { parseOptions, DEFAULT_PORT, type Options, type RawFlags } from './options.js';
+import { errorCode, ServeHereError } from './errors.js';
+import { createServer, type ServeHere } from './server.js';
+import { localUrl, openBrowser, printBanner } from './banner.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Build the commander program (exported so tests can compare --help with the README). */
+export function buildProgram(): Command {
+  const program = new Command('serve-here');
+  program
+    .description('Serve a folder over HTTP, and mount app modules that reload on save.')
+    .argument('[dir]', 'folder to serve (default: the current folder)')
+    .option('-d, --directory <dir>', 'folder to serve, as in python -m http.server')
+    .option('-p, --port <port>', `port to listen on; 0 picks any free port (default: ${DEFAULT_PORT}, or the next free one)`)
+    .option('--host [addr]', 'share on the network: bind all interfaces, or the address given (default: loopback only)')
+    .option('-b, --bind <addr>', 'bind this address, as in python -m http.server')
+    .option('--allowed-hosts <hosts>', 'comma-separated Host names to answer besides localhost (".example.com" allows subdomains)')
+    .option('--cors', 'send Access-Control-Allow-Origin: * (never with credentials)')
+    .option('--spa', 'serve index.html for unknown extensionless paths that accept HTML')
+    .option('--dotfiles', 'serve and list dotfiles (.git stays hidden)')
+    .option('--no-listing', 'do not list folders without index.html')
+    .option('-q, --quiet', 'no request lines (errors are still shown)')
+    .addOption(new Option('--log <format>', 'request log format').choices(['dev', 'combined', 'json']).default('dev'))
+    .option('--open', 'open the browser at the served URL ($BROWSER if set)')
+    .option('--app <[prefix=]file>', 'mount a request handler module (repeatable): app.ts at /, /api=api.ts at /api', collect, [] as string[])
+    .addOption(new Option('--app-style <style>', 'calling convention instead of detecting it').choices(['fetch', 'node', 'wsgi']))
+    .option('--no-strip-prefix', 'apps at a prefix see the full path (Hono basePath) instead of the path below the prefix')
+    .option('--env-file <file>', 'load environment variables for the apps from this file')
+    .option('--no-watch', 'run apps in this process, without reloading on change')
+    .option('--workers <n>', 'prefork n processes sharing the port (with --app --no-watch)')
+    .version(pkg.version, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Parse argv; returns Options, or throws (CommanderError for --help/--version and usage errors). */
+export function parseArgv(argv: string[]): Options {
+  const program = buildProgram();
+  program.parse(argv, { from: 'user' });
+  const flags = program.opts<Omit<RawFlags, 'dir'>>();
+  return parseOptions({ ...flags, dir: program.args[0] });
+}
+
+function checkDir(dir: string): string {
+  const abs = resolve(dir);
+  let isDir: boolean;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch (error) {
+    throw new ServeHereError(`Cannot serve directory "${dir}": ${errorCode(error) === 'ENOENT' ? 'no such directory' : 'cannot read it'}`, {
+      hint: 'Give an existing folder, e.g. `serve-here ./public`.',
+    });
+  }
+  if (!isDir) throw new ServeHereError(`Cannot serve "${dir}": it is a file, not a folder`, { hint: 'Give the folder that contains it.' });
+  return abs;
+}
+
+function listenError(error: unknown, opts: Options): ServeHereError {
+  const code = errorCode(error);
+  const where = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+  if (code === 'EADDRINUSE') {
+    return new ServeHereError(`Port ${opts.port} is already in use on ${opts.host}`, { hint: 'Choose another with --port, or --port 0 for any free port.' });
+  }
+  if (code === 'EACCES') return new ServeHereError(`Not allowed to listen on ${where}`, { hint: 'Ports below 1024 need privileges; try --port 8000.' });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ServeHereError(`Cannot listen on ${where}: no such address on this machine`, { hint: 'Use --host with no value to listen on every interface.' });
+  }
+  return new ServeHereError(`Cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** Start serving; resolves once listening. */
+export async function run(opts: Options, log: Logger): Promise<ServeHere> {
+  const root = checkDir(opts.dir);
+  const apps = await startApps(opts, root, log);
+  const serveHere = createServer({
+    root,
+    dotfiles: opts.dotfiles,
+    listing: opts.listing,
+    cors: opts.cors,
+    spa: opts.spa,
+    host: opts.host,
+    allowedHosts: opts.allowedHosts,
+    logger: log,
+    ...(apps === undefined ? {} : { app: apps.router }),
+  });
+  let address;
+  try {
+    address = await serveHere.listen({ port: opts.port, host: opts.host, portFallback: opts.portExplicit ? 0 : 50 });
+  } catch (error) {
+    await apps?.router.close?.();
+    throw listenError(error, opts);
+  }
+  printBanner(log, {
+    version: pkg.version,
+    dir: root,
+    address,
+    movedFrom: address.port !== opts.port && opts.port !== 0 ? opts.port : undefined,
+    dotfiles: opts.dotfiles,
+    tty: process.stdout.isTTY === true,
+    apps: apps?.describe() ?? [],
+  });
+  if (opts.open) openBrowser(localUrl(address), log);
+  return serveHere;
+}
+
+interface StartedApps {
+  router: NonNullable<Parameters<typeof createServer>[0]['app']>;
+  describe(): string[];
+}
+
+async function startApps(opts: Options, root: string, log: Logger): Promise<StartedApps | undefined> {
+  if (opts.apps.length === 0) return undefined;
+  const { startAppHost } = await import('./app/host.js');
+  return startAppHost(opts, root, log);
+}
+
+/** Stop on SIGINT/SIGTERM: finish in-flight responses (3 s at most), exit 0; a second signal exits at once. */
+function handleSignals(server: ServeHere, log: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.flush();
+      process.exit(130);
+    }
+    stopping = true;
+    log.info(log.colors.dim(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit now)`));
+    server.close(3000).then(
+      () => {
+        log.flush();
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let opts: Options;
+  const log0 = createLogger();
+  try {
+    opts = parseArgv(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') process.exit(0);
+      process.stderr.write('Run `serve-here --help` for usage.\n');
+      process.exit(2);
+    }
+    return fail(error, log0);
+  }
+  const log = createLogger({ format: opts.log, quiet: opts.quiet });
+  try {
+    const server = await run(opts, log);
+    handleSignals(server, log);
+  } catch (error) {
+    fail(error, log);
+  }
+}
+
+function fail(error: unknown, log: Logger): never {
+  if (error instanceof ServeHereError) {
+    log.error(`serve-here: ${error.message}`);
+    if (error.hint !== undefined) process.stderr.write(`${error.hint}\n`);
+    process.exit(error.exitCode);
+  }
+  log.error(`serve-here: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,200 @@
+// Request lines, banner lines and errors: formatting, colour (kleur) and writing to given streams.
+import kleur from 'kleur';
+import type { Writable } from 'node:stream';
+import type { LogFormat } from './options.js';
+
+/** What one finished (or aborted) request contributes to its log line. */
+export interface RequestRecord {
+  time: Date;
+  ip: string;
+  method: string;
+  url: string;
+  httpVersion: string;
+  status: number;
+  bytes: number;
+  ms: number;
+  /** Who answered: 'static' files and listings, or an app mount such as "app" or "/api". */
+  via: string;
+  aborted: boolean;
+  referer: string | undefined;
+  userAgent: string | undefined;
+}
+
+export interface LoggerOptions {
+  format?: LogFormat;
+  quiet?: boolean;
+  out?: Writable;
+  err?: Writable;
+  /** Defaults to kleur's own decision (NO_COLOR, FORCE_COLOR, TTY). */
+  color?: boolean;
+}
+
+/** C0, DEL and C1 controls plus backslash, the set CPython's http.server escapes (gh-100001). */
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\\]/g;
+
+/** Make untrusted text safe for one terminal line: controls become \xHH, backslash \\. */
+export function escapeControl(text: string): string {
+  return text.replace(UNSAFE, (ch) =>
+    ch === '\\' ? '\\\\' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/** A formatter for a time string that changes once a second, cached between calls. */
+function cachedPerSecond(format: (d: Date) => string): (d: Date) => string {
+  let second = -1;
+  let text = '';
+  return (d) => {
+    const s = Math.floor(d.getTime() / 1000);
+    if (s !== second) {
+      second = s;
+      text = format(d);
+    }
+    return text;
+  };
+}
+
+const clock = cachedPerSecond((d) => `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`);
+const clfTime = cachedPerSecond((d) => {
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const abs = Math.abs(off);
+  return `${pad(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${clock(d)} ${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
+});
+
+/** 1234 → "1.2 KiB"; the listing uses the same. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+function formatMs(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+type Paint = (s: string) => string;
+interface Palette {
+  dim: Paint;
+  bold: Paint;
+  green: Paint;
+  cyan: Paint;
+  yellow: Paint;
+  red: Paint;
+  magenta: Paint;
+}
+
+function palette(color: boolean | undefined): Palette {
+  const k = kleur;
+  if (color !== undefined) k.enabled = color;
+  const on = k.enabled;
+  const id: Paint = (s) => s;
+  if (!on) return { dim: id, bold: id, green: id, cyan: id, yellow: id, red: id, magenta: id };
+  return {
+    dim: (s) => k.dim(s),
+    bold: (s) => k.bold(s),
+    green: (s) => k.green(s),
+    cyan: (s) => k.cyan(s),
+    yellow: (s) => k.yellow(s),
+    red: (s) => k.red(s),
+    magenta: (s) => k.magenta(s),
+  };
+}
+
+/** One request line in the `dev` format: `14:02:11 GET /index.html 200 1.2 KiB 0.8 ms`. */
+export function formatDev(r: RequestRecord, p: Palette): string {
+  const status = r.aborted ? `${r.status}!` : String(r.status);
+  const paint = r.status >= 500 ? p.red : r.status >= 400 ? p.yellow : r.status >= 300 ? p.cyan : p.green;
+  const via = r.via === 'static' ? '' : ` ${p.magenta(escapeControl(r.via))}`;
+  const aborted = r.aborted ? p.dim(' (aborted)') : '';
+  return `${p.dim(clock(r.time))} ${p.bold(escapeControl(r.method))} ${escapeControl(r.url)} ${paint(status)} ${p.dim(formatBytes(r.bytes))} ${p.dim(formatMs(r.ms))}${via}${aborted}\n`;
+}
+
+/** Combined Log Format (Apache), with quoted fields escaped so a request cannot forge a line. */
+export function formatCombined(r: RequestRecord): string {
+  const q = (s: string | undefined): string => (s === undefined ? '-' : escapeControl(s).replace(/"/g, '\\"'));
+  return `${r.ip} - - [${clfTime(r.time)}] "${q(r.method)} ${q(r.url)} HTTP/${r.httpVersion}" ${r.status} ${r.bytes === 0 ? '-' : r.bytes} "${q(r.referer)}" "${q(r.userAgent)}"\n`;
+}
+
+/** One JSON object per line; C1 controls, which JSON.stringify leaves raw, are escaped too. */
+export function formatJson(r: RequestRecord): string {
+  const line = JSON.stringify({
+    time: r.time.toISOString(),
+    ip: r.ip,
+    method: r.method,
+    url: r.url,
+    status: r.status,
+    bytes: r.bytes,
+    ms: Math.round(r.ms * 100) / 100,
+    via: r.via,
+    ...(r.aborted ? { aborted: true } : {}),
+    ...(r.userAgent === undefined ? {} : { userAgent: r.userAgent }),
+  });
+  return `${line.replace(/[\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+}
+
+export interface Logger {
+  request(record: RequestRecord): void;
+  /** A plain line to stdout (banner, reload notices). */
+  info(text: string): void;
+  /** A line to stderr; never silenced by --quiet. */
+  error(text: string): void;
+  warn(text: string): void;
+  readonly colors: Palette;
+  /** Write out buffered request lines now. */
+  flush(): void;
+}
+
+/**
+ * A logger writing request lines to `out` and errors to `err`. Request lines are batched and
+ * written once per event-loop turn, so a burst of requests costs one write, not one each.
+ */
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const out = opts.out ?? process.stdout;
+  const err = opts.err ?? process.stderr;
+  const format = opts.format ?? 'dev';
+  const colors = palette(opts.color);
+  let pending = '';
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending !== '') {
+      const text = pending;
+      pending = '';
+      out.write(text);
+    }
+  };
+  const line = format === 'json' ? formatJson : format === 'combined' ? formatCombined : (r: RequestRecord) => formatDev(r, colors);
+  return {
+    colors,
+    flush,
+    request(record) {
+      if (opts.quiet === true) return;
+      pending += line(record);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    info(text) {
+      flush();
+      out.write(`${text}\n`);
+    },
+    warn(text) {
+      flush();
+      err.write(`${colors.yellow(text)}\n`);
+    },
+    error(text) {
+      flush();
+      err.write(`${colors.red(text)}\n`);
+    },
+  };
+}

@@ -1,0 +1,161 @@
+// Raw command-line values → one typed, validated Options object. Pure: no I/O, no process.*.
+import { UsageError } from './errors.js';
+
+export type LogFormat = 'dev' | 'combined' | 'json';
+export type AppStyle = 'fetch' | 'node' | 'wsgi';
+
+/** One `--app [prefix=]file` mount. `prefix` is "" for the root, else "/api" (no trailing slash). */
+export interface AppMount {
+  prefix: string;
+  file: string;
+}
+
+export interface Options {
+  /** Folder to serve, as given (the CLI makes it absolute and checks it). */
+  dir: string;
+  port: number;
+  /** True when the user chose the port; a busy explicit port is an error, a busy default moves on. */
+  portExplicit: boolean;
+  host: string;
+  allowedHosts: string[] | undefined;
+  cors: boolean;
+  spa: boolean;
+  dotfiles: boolean;
+  listing: boolean;
+  quiet: boolean;
+  log: LogFormat;
+  open: boolean;
+  apps: AppMount[];
+  appStyle: AppStyle | undefined;
+  stripPrefix: boolean;
+  envFile: string | undefined;
+  watch: boolean;
+  workers: number;
+}
+
+export const DEFAULT_PORT = 8000;
+export const LOOPBACK_HOST = '127.0.0.1';
+export const ALL_HOSTS = '::';
+
+/** The flags as commander hands them over (strings, booleans, repeatable lists). */
+export interface RawFlags {
+  dir?: string | undefined;
+  directory?: string | undefined;
+  port?: string | undefined;
+  host?: string | boolean | undefined;
+  bind?: string | undefined;
+  allowedHosts?: string | undefined;
+  cors?: boolean | undefined;
+  spa?: boolean | undefined;
+  dotfiles?: boolean | undefined;
+  listing?: boolean | undefined;
+  quiet?: boolean | undefined;
+  log?: string | undefined;
+  open?: boolean | undefined;
+  app?: string[] | undefined;
+  appStyle?: string | undefined;
+  stripPrefix?: boolean | undefined;
+  envFile?: string | undefined;
+  watch?: boolean | undefined;
+  workers?: string | undefined;
+}
+
+/** Validate raw flags and fill in defaults; throws UsageError on a bad value. */
+export function parseOptions(raw: RawFlags): Options {
+  if (raw.dir !== undefined && raw.directory !== undefined && raw.dir !== raw.directory) {
+    throw new UsageError(`Two folders given: "${raw.dir}" and --directory "${raw.directory}"`);
+  }
+  const portExplicit = raw.port !== undefined;
+  const port = portExplicit ? parsePort(raw.port ?? '') : DEFAULT_PORT;
+  if (raw.host !== undefined && raw.bind !== undefined) {
+    throw new UsageError('Use either --host or --bind, not both');
+  }
+  let host = LOOPBACK_HOST;
+  if (raw.host === true) host = ALL_HOSTS;
+  else if (typeof raw.host === 'string') host = parseHost(raw.host, '--host');
+  else if (raw.bind !== undefined) host = parseHost(raw.bind, '--bind');
+
+  const log = raw.log ?? 'dev';
+  if (log !== 'dev' && log !== 'combined' && log !== 'json') {
+    throw new UsageError(`Unknown log format "${log}": expected dev, combined or json`);
+  }
+  const appStyle = raw.appStyle;
+  if (appStyle !== undefined && appStyle !== 'fetch' && appStyle !== 'node' && appStyle !== 'wsgi') {
+    throw new UsageError(`Unknown app style "${appStyle}": expected fetch, node or wsgi`);
+  }
+  const apps = (raw.app ?? []).map(parseAppMount);
+  const prefixes = new Set<string>();
+  for (const app of apps) {
+    if (prefixes.has(app.prefix)) throw new UsageError(`Two apps mounted at "${app.prefix || '/'}"`);
+    prefixes.add(app.prefix);
+  }
+  const workers = raw.workers === undefined ? 1 : parseCount(raw.workers, '--workers');
+  if (workers > 1 && apps.length === 0) throw new UsageError('--workers needs --app');
+  if (workers > 1 && raw.watch !== false) {
+    throw new UsageError('--workers needs --no-watch', 'Preforked workers run the app in process; reload needs the watch mode.');
+  }
+
+  return {
+    dir: raw.dir ?? raw.directory ?? '.',
+    port,
+    portExplicit,
+    host,
+    allowedHosts: raw.allowedHosts === undefined ? undefined : parseHostList(raw.allowedHosts),
+    cors: raw.cors === true,
+    spa: raw.spa === true,
+    dotfiles: raw.dotfiles === true,
+    listing: raw.listing !== false,
+    quiet: raw.quiet === true,
+    log,
+    open: raw.open === true,
+    apps,
+    appStyle,
+    stripPrefix: raw.stripPrefix !== false,
+    envFile: raw.envFile,
+    watch: raw.watch !== false,
+    workers,
+  };
+}
+
+function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new UsageError(`Invalid port "${value}": expected a number from 0 to 65535`);
+  }
+  return Number(value);
+}
+
+function parseCount(value: string, flag: string): number {
+  if (!/^\d{1,3}$/.test(value) || Number(value) < 1 || Number(value) > 256) {
+    throw new UsageError(`Invalid ${flag} "${value}": expected a number from 1 to 256`);
+  }
+  return Number(value);
+}
+
+function parseHost(value: string, flag: string): string {
+  const host = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  if (host === '' || /[\s/]/.test(host)) throw new UsageError(`Invalid ${flag} address "${value}"`);
+  return host;
+}
+
+function parseHostList(value: string): string[] {
+  const hosts = value.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  if (hosts.length === 0) throw new UsageError('--allowed-hosts needs at least one host name');
+  return hosts;
+}
+
+/** `app.ts` mounts at the root, `/api=api.ts` at /api. */
+export function parseAppMount(value: string): AppMount {
+  const eq = value.indexOf('=');
+  if (eq === -1 || !value.startsWith('/')) {
+    if (value === '') throw new UsageError('--app needs a module file');
+    return { prefix: '', file: value };
+  }
+  const file = value.slice(eq + 1);
+  let prefix = value.slice(0, eq).replace(/\/+$/, '');
+  if (file === '') throw new UsageError(`--app "${value}" names no module file`);
+  if (/\/\/|\/\.\.?(\/|$)|[?#%\\\s]/.test(prefix)) {
+    throw new UsageError(`Invalid --app prefix "${value.slice(0, eq)}": expected a plain path such as /api`);
+  }
+  if (prefix === '/') prefix = '';
+  return { prefix, file };
+}

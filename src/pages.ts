@@ -1,0 +1,18 @@
+// Small built-in pages: errors the server itself answers with (4xx/5xx), always escaped.
+import { STATUS_CODES } from 'node:http';
+import type { Response } from './response.js';
+import { escapeHtml } from './static/listing.js';
+
+/** Answer with a short error page; `detail` is escaped, never trusted. */
+export function sendError(res: Response, status: number, detail?: string): void {
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark"><title>${title}</title></head><body style="font:16px/1.5 system-ui,sans-serif;margin:2rem"><h1 style="font-size:1.3rem">${title}</h1>${detail === undefined ? '' : `<p>${escapeHtml(detail)}</p>`}</body></html>\n`;
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'no-store');
+  const head = res.req.method === 'HEAD';
+  res.bytes = head ? 0 : Buffer.byteLength(body);
+  res.end(head ? undefined : body);
+}

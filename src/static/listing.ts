@@ -1,0 +1,133 @@
+// Directory listing: sorted entries as escaped HTML (light/dark, phone-friendly) or JSON.
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatBytes } from '../log.js';
+import { isHidden, isInside } from './resolve.js';
+
+export interface Entry {
+  name: string;
+  type: 'directory' | 'file';
+  size: number;
+  mtime: Date;
+}
+
+export type SortKey = 'name' | 'size' | 'date';
+export interface Sort {
+  key: SortKey;
+  desc: boolean;
+}
+
+/** Read a folder's visible entries: no dotfiles (unless allowed), no links leading out of root. */
+export async function readEntries(dir: string, root: string, dotfiles: boolean): Promise<Entry[]> {
+  const dirents = await readdir(dir, { withFileTypes: true });
+  const entries = await Promise.all(
+    dirents.map(async (d): Promise<Entry | null> => {
+      if (isHidden([d.name], dotfiles)) return null;
+      const full = join(dir, d.name);
+      try {
+        if (d.isSymbolicLink() && !isInside(root, await realpath(full))) return null;
+        const st = await stat(full);
+        if (st.isDirectory()) return { name: d.name, type: 'directory', size: 0, mtime: st.mtime };
+        if (st.isFile()) return { name: d.name, type: 'file', size: st.size, mtime: st.mtime };
+      } catch {
+        // vanished, dangling link or unreadable: not listed
+      }
+      return null;
+    }),
+  );
+  return entries.filter((e): e is Entry => e !== null);
+}
+
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/** Folders first, then by the key; names compare naturally ("file2" before "file10"). */
+export function sortEntries(entries: Entry[], sort: Sort): Entry[] {
+  const dir = sort.desc ? -1 : 1;
+  return entries.sort((a, b) => {
+    if (a.type !== b.type) return a.type === 'directory' ? -1 : 1;
+    let c = 0;
+    if (sort.key === 'size') c = a.size - b.size;
+    else if (sort.key === 'date') c = a.mtime.getTime() - b.mtime.getTime();
+    if (c === 0) c = collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    return c * dir;
+  });
+}
+
+/** `?sort=size&order=desc` → Sort; anything unknown falls back to name ascending. */
+export function parseSort(query: string): Sort {
+  const params = new URLSearchParams(query);
+  const key = params.get('sort');
+  return {
+    key: key === 'size' || key === 'date' ? key : 'name',
+    desc: params.get('order') === 'desc',
+  };
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escape text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
+}
+
+/** The listing as JSON: names relative to the folder, never a server path. */
+export function renderJson(urlPath: string, entries: Entry[]): string {
+  return JSON.stringify({
+    path: urlPath,
+    entries: entries.map((e) => ({ name: e.name, type: e.type, size: e.size, mtime: e.mtime.toISOString() })),
+  });
+}
+
+function formatDate(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+const STYLE = `:root{color-scheme:light dark;--fg:#1f2328;--muted:#656d76;--bg:#fff;--row:#f6f8fa;--link:#0969da;--line:#d0d7de}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#8d96a0;--bg:#0d1117;--row:#161b22;--link:#4493f8;--line:#30363d}}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
+main{max-width:60rem;margin:0 auto;padding:1rem}h1{font-size:1.15rem;font-weight:600;margin:.5rem 0 1rem;overflow-wrap:anywhere}
+h1 a{color:var(--link);text-decoration:none}h1 a:hover{text-decoration:underline}
+table{width:100%;border-collapse:collapse}th,td{padding:.45rem .5rem;text-align:left;border-bottom:1px solid var(--line)}
+th{font-weight:600;font-size:.85rem;color:var(--muted)}th a{color:inherit;text-decoration:none}th a:hover{color:var(--link)}
+tr:hover td{background:var(--row)}td a{color:var(--link);text-decoration:none;overflow-wrap:anywhere}td a:hover{text-decoration:underline}
+.num,.date{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}.num{text-align:right}
+.icon{display:inline-block;width:1.4em}footer{margin-top:1rem;font-size:.8rem;color:var(--muted)}
+@media (max-width:36rem){.date{display:none}main{padding:.75rem}th,td{padding:.55rem .35rem}}`;
+
+/** The listing as a page: breadcrumbs, sortable columns (plain links, no JS), sizes and dates. */
+export function renderHtml(segments: readonly string[], entries: Entry[], sort: Sort): string {
+  const title = `/${segments.map((s) => `${s}/`).join('')}`;
+  let crumbs = `<a href="/">~</a> /`;
+  let href = '/';
+  for (const seg of segments) {
+    href += `${encodeURIComponent(seg)}/`;
+    crumbs += ` <a href="${escapeHtml(href)}">${escapeHtml(seg)}</a> /`;
+  }
+  const header = (key: SortKey, label: string, cls: string): string => {
+    const active = sort.key === key;
+    const desc = active ? !sort.desc : key !== 'name';
+    const arrow = active ? (sort.desc ? ' ↓' : ' ↑') : '';
+    return `<th class="${cls}"><a href="?sort=${key}&amp;order=${desc ? 'desc' : 'asc'}">${label}${arrow}</a></th>`;
+  };
+  const rows: string[] = [];
+  if (segments.length > 0) rows.push('<tr><td><span class="icon">↰</span><a href="../">Parent folder</a></td><td class="num"></td><td class="date"></td></tr>');
+  for (const e of entries) {
+    const isDir = e.type === 'directory';
+    const link = `${encodeURIComponent(e.name)}${isDir ? '/' : ''}`;
+    rows.push(
+      `<tr><td><span class="icon">${isDir ? '📁' : '📄'}</span><a href="${escapeHtml(link)}">${escapeHtml(e.name)}${isDir ? '/' : ''}</a></td>` +
+        `<td class="num">${isDir ? '—' : formatBytes(e.size)}</td><td class="date">${formatDate(e.mtime)}</td></tr>`,
+    );
+  }
+  const count = `${entries.length} ${entries.length === 1 ? 'item' : 'items'}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Index of ${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body><main><h1>${crumbs}</h1>
+<table><thead><tr>${header('name', 'Name', '')}${header('size', 'Size', 'num')}${header('date', 'Modified', 'date')}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table><footer>${count} · serve-here</footer></main></body></html>
+`;
+}

@@ -1,0 +1,124 @@
+// URL path → a file or folder inside the served root, or a reason why not. Writes no responses.
+import { realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join, sep } from 'node:path';
+
+export type ParsedPath =
+  | { kind: 'ok'; segments: string[]; trailingSlash: boolean }
+  | { kind: 'bad'; reason: string };
+
+export type Resolved =
+  | { kind: 'file'; path: string; stat: Stats }
+  | { kind: 'dir'; path: string; stat: Stats }
+  | { kind: 'missing' };
+
+/**
+ * Split the path of a request target into decoded segments. Decodes exactly once; rejects
+ * malformed escapes, NUL, backslashes and `..` segments (400) before the file system is touched.
+ * Empty and `.` segments are dropped, so `//x` and `/./x` name `/x` (and a redirect built from
+ * the segments can never start with `//`).
+ */
+export function parsePath(target: string): ParsedPath {
+  let end = target.length;
+  const q = target.indexOf('?');
+  if (q !== -1) end = q;
+  const h = target.indexOf('#');
+  if (h !== -1 && h < end) end = h;
+  let path = target.slice(0, end);
+  if (path[0] !== '/') return { kind: 'bad', reason: 'Request target must start with "/"' };
+  if (path.includes('%')) {
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      return { kind: 'bad', reason: 'Malformed percent-encoding' };
+    }
+  }
+  if (path.includes('\0')) return { kind: 'bad', reason: 'NUL byte in path' };
+  if (path.includes('\\')) return { kind: 'bad', reason: 'Backslash in path' };
+  const segments: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') return { kind: 'bad', reason: 'Parent segment ("..") in path' };
+    segments.push(seg);
+  }
+  return { kind: 'ok', segments, trailingSlash: path.length > 1 && path.endsWith('/') };
+}
+
+/** Dotfiles are hidden unless allowed; `.git` stays hidden even then. */
+export function isHidden(segments: readonly string[], dotfiles: boolean): boolean {
+  for (const seg of segments) {
+    if (seg.charCodeAt(0) !== 46 /* . */) continue;
+    if (!dotfiles || seg === '.git') return true;
+  }
+  return false;
+}
+
+/** `/srv/a/x` is inside `/srv/a`; `/srv/ab/x` is not (the sibling-prefix trap). */
+export function isInside(root: string, path: string): boolean {
+  return path === root || (path.startsWith(root) && path[root.length] === sep) || root === sep;
+}
+
+interface CacheEntry {
+  real: string;
+  dev: number;
+  ino: number;
+}
+
+/**
+ * Resolves segments against a real (already realpath'd) root. A lookup `realpath`s the
+ * candidate and requires it to stay inside the root, so links within the root work and links
+ * leading out are treated as missing. Files that resolved once are remembered by path; the next
+ * lookup of the same path costs one `stat`, and the entry is trusted only while that stat shows
+ * the same device and inode (a swapped symlink or replaced file falls back to a full lookup).
+ */
+export class Resolver {
+  readonly root: string;
+  readonly dotfiles: boolean;
+  #cache = new Map<string, CacheEntry>();
+
+  constructor(realRoot: string, dotfiles: boolean) {
+    this.root = realRoot;
+    this.dotfiles = dotfiles;
+  }
+
+  isHiddenPath(segments: readonly string[]): boolean {
+    return isHidden(segments, this.dotfiles);
+  }
+
+  async resolve(segments: readonly string[]): Promise<Resolved> {
+    const full = segments.length === 0 ? this.root : join(this.root, ...segments);
+    const cached = this.#cache.get(full);
+    if (cached !== undefined) {
+      const st = await statOrNull(full);
+      if (st !== null && st.isFile() && st.ino === cached.ino && st.dev === cached.dev) {
+        return { kind: 'file', path: cached.real, stat: st };
+      }
+      this.#cache.delete(full);
+    }
+    let real: string;
+    try {
+      real = await realpath(full);
+    } catch {
+      return { kind: 'missing' };
+    }
+    if (!isInside(this.root, real)) return { kind: 'missing' };
+    if (real !== full && isHidden(real.slice(this.root.length).split(sep), this.dotfiles)) {
+      return { kind: 'missing' };
+    }
+    const st = await statOrNull(real);
+    if (st === null) return { kind: 'missing' };
+    if (st.isDirectory()) return { kind: 'dir', path: real, stat: st };
+    if (!st.isFile()) return { kind: 'missing' }; // FIFOs, sockets and devices are never opened
+    if (this.#cache.size >= 4096) this.#cache.clear();
+    this.#cache.set(full, { real, dev: st.dev, ino: st.ino });
+    return { kind: 'file', path: real, stat: st };
+  }
+}
+
+async function statOrNull(path: string): Promise<Stats | null> {
+  try {
+    return await stat(path);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Runs each compiled test file (dist/test/*.test.js) in its own process, so one leaked handle or
+// crash cannot hang or take down the others, and ends with the line CI reads: "N passed, N failed".
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'dist', 'test');
+const only = process.argv.slice(2);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.test.js'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 180_000);
+
+let passed = 0;
+let failed = 0;
+for (const file of files) {
+  const result = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(dir, file)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      process.stdout.write(chunk);
+    });
+    const timer = setTimeout(() => {
+      process.stdout.write(`\n${file}: no result after ${FILE_TIMEOUT_MS} ms, killed\n`);
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      // uvu prints a summary per run: "Total: 12  Passed: 11  Skipped: 0"
+      let total = 0;
+      let ok = 0;
+      for (const m of out.matchAll(/Total:\s+(\d+)\s+Passed:\s+(\d+)/g)) {
+        total += Number(m[1]);
+        ok += Number(m[2]);
+      }
+      let bad = total - ok;
+      if (code !== 0 && bad === 0) bad = 1; // a crash or timeout with nothing counted still fails
+      if (total === 0 && code === 0) bad = 1; // a file that ran no test is a defect
+      resolve({ ok, bad });
+    });
+  });
+  passed += result.ok;
+  failed += result.bad;
+}
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
