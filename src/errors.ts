@@ -4,7 +4,7 @@
 export class ServeHereError extends Error {
   readonly exitCode: number;
   readonly hint: string | undefined;
-  constructor(message: string, opts: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
+  constructor(message: string, opts: { exitCode?: number; hint?: string | undefined; cause?: unknown } = {}) {
     super(message, { cause: opts.cause });
     this.name = new.target.name;
     this.exitCode = opts.exitCode ?? 1;

@@ -1,6 +1,6 @@
 // Directory listing: sorted entries as escaped HTML (light/dark, phone-friendly) or JSON.
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { formatBytes } from '../log.js';
 import { isHidden, isInside } from './resolve.js';
 
@@ -25,7 +25,12 @@ export async function readEntries(dir: string, root: string, dotfiles: boolean):
       if (isHidden([d.name], dotfiles)) return null;
       const full = join(dir, d.name);
       try {
-        if (d.isSymbolicLink() && !isInside(root, await realpath(full))) return null;
+        if (d.isSymbolicLink()) {
+          // List a link only if resolve.ts would serve it: its target stays inside the root and is
+          // not hidden (a link to .env or .git would otherwise be listed, then answer 404).
+          const real = await realpath(full);
+          if (!isInside(root, real) || isHidden(real.slice(root.length).split(sep), dotfiles)) return null;
+        }
         const st = await stat(full);
         if (st.isDirectory()) return { name: d.name, type: 'directory', size: 0, mtime: st.mtime };
         if (st.isFile()) return { name: d.name, type: 'file', size: st.size, mtime: st.mtime };

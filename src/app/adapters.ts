@@ -1,0 +1,248 @@
+// Run one request through an app of any convention: fetch (Request → Response), node (req, res)
+// or WSGI-style (environ, startResponse). Shared by the reload child and the in-process mode.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable, Writable } from 'node:stream';
+import type { DetectedApp, FetchHandler, FetchInfo, NodeHandler, StartResponse, WsgiApp } from './detect.js';
+
+/** What the adapters know about a request beyond the request itself. */
+export interface RequestMeta {
+  /** Mount prefix: "" or "/api". */
+  prefix: string;
+  /** True (default): the app sees the path below its prefix. */
+  strip: boolean;
+  clientAddress: string;
+  clientPort: number;
+  /** Scheme the client used. */
+  scheme: 'http' | 'https';
+  /** wsgi.multiprocess: true when several processes serve the app (--workers). */
+  multiprocess: boolean;
+  /** Where wsgi.errors writes. */
+  errors: (text: string) => void;
+}
+
+/** Split a request target into the app's view: path below the prefix (PATH_INFO) and query. */
+export function splitTarget(url: string, meta: RequestMeta): { scriptName: string; pathInfo: string; query: string } {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const query = q === -1 ? '' : url.slice(q + 1);
+  if (!meta.strip || meta.prefix === '' || !path.startsWith(meta.prefix)) return { scriptName: '', pathInfo: path, query };
+  return { scriptName: meta.prefix, pathInfo: path.slice(meta.prefix.length), query };
+}
+
+/** Call the app for one request; rejects if the app throws before answering. */
+export function runApp(app: DetectedApp, req: IncomingMessage, res: ServerResponse, meta: RequestMeta): Promise<void> {
+  switch (app.style) {
+    case 'fetch':
+      return runFetch(app.handler, req, res, meta);
+    case 'node':
+      return runNode(app.handler, req, res, meta);
+    case 'wsgi':
+      return runWsgi(app.handler, req, res, meta);
+  }
+}
+
+// ---- node (req, res) -------------------------------------------------------------------------
+
+async function runNode(handler: NodeHandler, req: IncomingMessage, res: ServerResponse, meta: RequestMeta): Promise<void> {
+  const { scriptName, pathInfo, query } = splitTarget(req.url ?? '/', meta);
+  const extra = req as IncomingMessage & { originalUrl?: string; baseUrl?: string };
+  if (scriptName !== '') {
+    // As Express's app.use('/api', sub): the app sees the rest, originalUrl and baseUrl keep the prefix.
+    extra.originalUrl = req.url ?? '/';
+    extra.baseUrl = scriptName;
+    req.url = `${pathInfo === '' ? '/' : pathInfo}${query === '' ? '' : `?${query}`}`;
+  }
+  // Called with exactly (req, res): a third argument means `next` to Express but a parsed URL to polka.
+  const result: unknown = handler(req, res);
+  if (result instanceof Promise) await result;
+}
+
+// ---- fetch (Request → Response) --------------------------------------------------------------
+
+async function runFetch(handler: FetchHandler, req: IncomingMessage, res: ServerResponse, meta: RequestMeta): Promise<void> {
+  const { pathInfo, query } = splitTarget(req.url ?? '/', meta);
+  const host = req.headers.host ?? 'localhost';
+  const url = `${meta.scheme}://${host}${pathInfo === '' ? '/' : pathInfo}${query === '' ? '' : `?${query}`}`;
+  const method = req.method ?? 'GET';
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  if (meta.prefix !== '' && !headers.has('x-forwarded-prefix')) headers.set('x-forwarded-prefix', meta.prefix);
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: controller.signal };
+  if (method !== 'GET' && method !== 'HEAD') {
+    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  const request = new Request(url, init);
+  const info: FetchInfo = { remoteAddr: { transport: 'tcp', hostname: meta.clientAddress, port: meta.clientPort }, prefix: meta.prefix };
+  const response = await handler(request, info);
+  if (!(response instanceof Response)) {
+    throw new TypeError(`The fetch handler returned ${response === undefined ? 'undefined' : typeof response}, not a Response`);
+  }
+  await writeFetchResponse(response, res, method === 'HEAD');
+}
+
+/** Copy a web Response onto a node ServerResponse, streaming the body with backpressure. */
+export async function writeFetchResponse(response: Response, res: ServerResponse, head: boolean): Promise<void> {
+  res.statusCode = response.status;
+  if (response.statusText !== '') res.statusMessage = response.statusText;
+  for (const [name, value] of response.headers) {
+    if (name !== 'set-cookie') res.setHeader(name, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+  const body = response.body;
+  if (body === null || head) {
+    if (body !== null) await body.cancel().catch(() => {});
+    res.end();
+    return;
+  }
+  const reader = body.getReader();
+  const onClose = (): void => {
+    reader.cancel().catch(() => {});
+  };
+  res.once('close', onClose);
+  try {
+    if (!res.hasHeader('content-length')) res.flushHeaders(); // streams (SSE) start at once
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) return;
+      if (!res.write(value)) await drained(res);
+    }
+    res.end();
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+// ---- WSGI-style (environ, startResponse) ------------------------------------------------------
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailers', 'transfer-encoding', 'upgrade']);
+
+/** The PEP 3333 environ for a request: request data only, nothing from process.env. */
+export function buildEnviron(req: IncomingMessage, meta: RequestMeta, serverPort: number): Record<string, unknown> {
+  const { scriptName, pathInfo, query } = splitTarget(req.url ?? '/', meta);
+  let decodedPath: string;
+  try {
+    decodedPath = decodeURIComponent(pathInfo);
+  } catch {
+    decodedPath = pathInfo;
+  }
+  const host = req.headers.host ?? 'localhost';
+  const hostName = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? host);
+  const environ: Record<string, unknown> = {
+    REQUEST_METHOD: req.method ?? 'GET',
+    SCRIPT_NAME: scriptName,
+    PATH_INFO: decodedPath,
+    QUERY_STRING: query,
+    SERVER_NAME: hostName,
+    SERVER_PORT: String(serverPort),
+    SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
+    REMOTE_ADDR: meta.clientAddress,
+    REMOTE_PORT: String(meta.clientPort),
+    'wsgi.version': [1, 0],
+    'wsgi.url_scheme': meta.scheme,
+    'wsgi.input': req,
+    'wsgi.errors': new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        meta.errors(chunk.toString());
+        cb();
+      },
+    }),
+    'wsgi.multithread': false,
+    'wsgi.multiprocess': meta.multiprocess,
+    'wsgi.run_once': false,
+  };
+  if (req.headers['content-type'] !== undefined) environ.CONTENT_TYPE = req.headers['content-type'];
+  if (req.headers['content-length'] !== undefined) environ.CONTENT_LENGTH = req.headers['content-length'];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toUpperCase().replace(/-/g, '_');
+    if (name === 'CONTENT_TYPE' || name === 'CONTENT_LENGTH') continue;
+    const key = `HTTP_${name}`;
+    const value = raw[i + 1] as string;
+    environ[key] = key in environ ? `${String(environ[key])},${value}` : value;
+  }
+  return environ;
+}
+
+const encoder = new TextEncoder();
+const toBytes = (chunk: unknown): Uint8Array => {
+  if (typeof chunk === 'string') return encoder.encode(chunk);
+  if (chunk instanceof Uint8Array) return chunk;
+  throw new TypeError(`WSGI app yielded ${typeof chunk}; expected a string or Uint8Array`);
+};
+
+async function runWsgi(app: WsgiApp, req: IncomingMessage, res: ServerResponse, meta: RequestMeta): Promise<void> {
+  let status: string | undefined;
+  let headers: Array<[string, string]> = [];
+  let headersSent = false;
+  const sendHeaders = (): void => {
+    if (headersSent) return;
+    if (status === undefined) throw new Error('WSGI app produced a body before calling startResponse()');
+    headersSent = true;
+    const m = /^(\d{3})(?: (.*))?$/.exec(status);
+    if (m === null) throw new Error(`WSGI status "${status}" is not like "200 OK"`);
+    res.statusCode = Number(m[1]);
+    if (m[2] !== undefined && m[2] !== '') res.statusMessage = m[2];
+    for (const [name, value] of headers) {
+      if (HOP_BY_HOP.has(name.toLowerCase())) throw new Error(`WSGI app set hop-by-hop header "${name}"`);
+      res.appendHeader(name, value);
+    }
+  };
+  const write = (chunk: string | Uint8Array): void => {
+    sendHeaders();
+    res.write(toBytes(chunk));
+  };
+  const startResponse: StartResponse = (s, h, excInfo) => {
+    if (status !== undefined && excInfo === undefined) throw new Error('startResponse() called twice without excInfo');
+    if (excInfo !== undefined && headersSent) throw excInfo instanceof Error ? excInfo : new Error(String(excInfo));
+    if (typeof s !== 'string' || !Array.isArray(h)) throw new TypeError('startResponse(status, headers): status must be a string, headers an array of [name, value]');
+    status = s;
+    headers = h;
+    return write;
+  };
+  const result = await app(buildEnviron(req, meta, req.socket.localPort ?? 0), startResponse);
+  const iterable = result as (Iterable<unknown> & { close?: () => unknown }) | (AsyncIterable<unknown> & { close?: () => unknown }) | null;
+  if (iterable === null || typeof iterable !== 'object') throw new TypeError('WSGI app must return an iterable of chunks');
+  try {
+    // A one-element array lets the server send Content-Length (PEP 3333 "len(iterable) == 1").
+    if (Array.isArray(iterable) && iterable.length === 1 && !headersSent) {
+      const only = toBytes(iterable[0]);
+      sendHeaders();
+      if (!res.hasHeader('content-length')) res.setHeader('Content-Length', only.length);
+      res.end(req.method === 'HEAD' ? undefined : only);
+      return;
+    }
+    const head = req.method === 'HEAD';
+    for await (const chunk of iterable as AsyncIterable<unknown>) {
+      const bytes = toBytes(chunk);
+      if (bytes.length === 0) continue;
+      sendHeaders();
+      if (res.destroyed) return;
+      if (!head && !res.write(bytes)) await drained(res);
+    }
+    sendHeaders();
+    res.end();
+  } finally {
+    const close = (iterable as { close?: unknown }).close;
+    if (typeof close === 'function') await (close as () => unknown).call(iterable);
+  }
+}

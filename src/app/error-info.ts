@@ -1,0 +1,113 @@
+// App errors as plain data: message, file:line:column and a code frame; rendered as a page or a
+// terminal block. Built where the error happens (the app process), shown by the server.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { escapeHtml } from '../static/listing.js';
+
+export interface AppErrorInfo {
+  /** What failed: "Failed to load app.ts", "GET /x threw". */
+  title: string;
+  message: string;
+  stack: string | undefined;
+  file: string | undefined;
+  line: number | undefined;
+  column: number | undefined;
+  frame: string | undefined;
+}
+
+const LOADER_FRAME = /node_modules[\\/](tsx|esbuild)[\\/]|node:internal/;
+/** serve-here's own compiled code (dist/): never the place an app error points at. */
+const OWN_CODE = fileURLToPath(new URL('../../', import.meta.url));
+
+function toPath(file: string): string {
+  return file.startsWith('file://') ? fileURLToPath(file) : file;
+}
+
+/** Where an error points in user code: esbuild's `file:line:col: ERROR:`, a SyntaxError header, or the first user frame. */
+export function locate(error: unknown): { file: string; line: number; column: number | undefined } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const text = `${error.message}\n${error.stack ?? ''}`;
+  const esbuild = /^(\/[^\n]+?|[A-Za-z]:\\[^\n]+?):(\d+):(\d+): ERROR: /m.exec(text);
+  if (esbuild !== null) return { file: esbuild[1] as string, line: Number(esbuild[2]), column: Number(esbuild[3]) };
+  const header = /^(file:\/\/\/[^\n]+?|\/[^\n]+?):(\d+)\n/.exec(error.stack ?? '');
+  if (header !== null) return { file: toPath(header[1] as string), line: Number(header[2]), column: undefined };
+  for (const m of (error.stack ?? '').matchAll(/(?:\(|at )((?:file:\/\/)?\/[^():\s]+):(\d+):(\d+)\)?/g)) {
+    const file = m[1] as string;
+    if (LOADER_FRAME.test(file) || file.includes('/node_modules/') || toPath(file).startsWith(OWN_CODE)) continue;
+    return { file: toPath(file), line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}
+
+/** A few lines of source around `line`, with a marker and a caret under `column` (1-based). */
+export function codeFrame(file: string, line: number, column: number | undefined): string | undefined {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = source.split(/\r?\n/);
+  const first = Math.max(1, line - 2);
+  const last = Math.min(lines.length, line + 2);
+  const width = String(last).length;
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) {
+    out.push(`${n === line ? '>' : ' '} ${String(n).padStart(width)} | ${lines[n - 1] ?? ''}`);
+    if (n === line && column !== undefined) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);
+  }
+  return out.join('\n');
+}
+
+/** Esbuild's messages carry a "Transform failed with 1 error:" preamble; keep the useful line. */
+function cleanMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const m = /: ERROR: (.*)$/m.exec(error.message);
+  const message = m !== null ? (m[1] as string) : error.message;
+  return `${error.name === 'Error' || m !== null ? '' : `${error.name}: `}${message}`;
+}
+
+export function describeError(error: unknown, title: string): AppErrorInfo {
+  const where = locate(error);
+  const stack = error instanceof Error ? error.stack?.split('\n').filter((l) => !LOADER_FRAME.test(l)).join('\n') : undefined;
+  return {
+    title,
+    message: cleanMessage(error),
+    stack,
+    file: where?.file,
+    line: where?.line,
+    column: where?.column,
+    frame: where === undefined ? undefined : codeFrame(where.file, where.line, where.column),
+  };
+}
+
+/** `app.ts:3:25` relative to `root` when inside it. */
+export function shortLocation(info: AppErrorInfo, root: string): string {
+  if (info.file === undefined) return '';
+  const file = info.file.startsWith(`${root}/`) ? info.file.slice(root.length + 1) : info.file;
+  return `${file}:${info.line ?? '?'}${info.column === undefined ? '' : `:${info.column}`}`;
+}
+
+/** The developer error page (loopback clients only): everything escaped. */
+export function renderErrorPage(info: AppErrorInfo, status: number, root: string, note: string): string {
+  const loc = shortLocation(info, root);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark">
+<title>${status} ${escapeHtml(info.title)}</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;margin:0;padding:1.5rem;max-width:70rem}h1{font-size:1.2rem;color:#d1242f;margin:0 0 .5rem}
+pre{font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;background:rgba(127,127,127,.12);padding:1rem;overflow:auto;border-radius:6px}
+.loc{color:#8250df;font-family:ui-monospace,monospace}p.note{color:#6e7781}</style></head><body>
+<h1>${escapeHtml(info.title)}</h1>
+<p><strong>${escapeHtml(info.message)}</strong></p>
+${loc === '' ? '' : `<p class="loc">${escapeHtml(loc)}</p>`}
+${info.frame === undefined ? '' : `<pre>${escapeHtml(info.frame)}</pre>`}
+${info.stack === undefined ? '' : `<details><summary>Stack</summary><pre>${escapeHtml(info.stack)}</pre></details>`}
+<p class="note">${escapeHtml(note)}</p>
+</body></html>
+`;
+}
+
+/** The same error as plain text (curl, API clients). */
+export function renderErrorText(info: AppErrorInfo, root: string): string {
+  const loc = shortLocation(info, root);
+  return `${info.title}\n${info.message}\n${loc === '' ? '' : `${loc}\n`}${info.frame === undefined ? '' : `${info.frame}\n`}`;
+}

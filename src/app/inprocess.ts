@@ -1,0 +1,84 @@
+// --no-watch: the apps run in the serve-here process itself, with no forwarding hop and no
+// reload (and, with --workers N, in each of N preforked processes sharing the port).
+import type { IncomingMessage } from 'node:http';
+import { resolve } from 'node:path';
+import cluster from 'node:cluster';
+import type { Logger } from '../log.js';
+import type { Options } from '../options.js';
+import type { AppMountHandler, AppRouter } from '../server.js';
+import type { Response } from '../response.js';
+import { ServeHereError } from '../errors.js';
+import { isLoopbackAddress } from '../host-check.js';
+import { sendError } from '../pages.js';
+import { runApp, type RequestMeta } from './adapters.js';
+import { describeError, renderErrorPage, renderErrorText, shortLocation } from './error-info.js';
+import { importedFiles, loadMounts, matchMount, type LoadedMount } from './load.js';
+import { readEnvFile } from './host.js';
+
+export async function startInProcess(opts: Options, root: string, log: Logger): Promise<{ router: AppRouter; describe(): string[] }> {
+  if (opts.envFile !== undefined) Object.assign(process.env, readEnvFile(resolve(opts.envFile)));
+  const started = performance.now();
+  let loaded: LoadedMount[];
+  try {
+    loaded = await loadMounts(
+      opts.apps.map((a) => ({ prefix: a.prefix, file: resolve(root, a.file) })),
+      opts.appStyle,
+    );
+  } catch (error) {
+    const info = describeError(error, 'Cannot load the app');
+    const loc = shortLocation(info, root);
+    throw new ServeHereError(`${info.message}${loc === '' ? '' : ` (${loc})`}`, { hint: info.frame });
+  }
+  const ms = Math.round(performance.now() - started);
+  const multiprocess = opts.workers > 1 || cluster.isWorker;
+  const handlers = new Map<string, AppMountHandler>();
+  for (const m of loaded) {
+    const label = m.prefix === '' ? 'app' : m.prefix;
+    handlers.set(m.prefix, {
+      prefix: m.prefix,
+      label,
+      handle: (req: IncomingMessage, res: Response) => {
+        const meta: RequestMeta = {
+          prefix: m.prefix,
+          strip: opts.stripPrefix,
+          clientAddress: req.socket.remoteAddress ?? '',
+          clientPort: req.socket.remotePort ?? 0,
+          scheme: 'http',
+          multiprocess,
+          errors: (text) => process.stderr.write(text),
+        };
+        runApp(m.app, req, res, meta).catch((error: unknown) => {
+          const info = describeError(error, `${req.method ?? 'GET'} ${req.url ?? '/'} threw`);
+          const loc = shortLocation(info, root);
+          log.error(`✖ ${info.title}: ${info.message}${loc === '' ? '' : ` (${loc})`}`);
+          if (res.headersSent) return void res.destroy();
+          if (!isLoopbackAddress(req.socket.remoteAddress ?? '')) return sendError(res, 500);
+          const html = (req.headers.accept ?? '').includes('text/html');
+          const body = html ? renderErrorPage(info, 500, root, 'The request handler threw.') : renderErrorText(info, root);
+          res.statusCode = 500;
+          res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8');
+          res.setHeader('Content-Length', Buffer.byteLength(body));
+          res.end(body);
+        });
+      },
+    });
+  }
+  const rel = (f: string): string => (f.startsWith(`${root}/`) ? f.slice(root.length + 1) : f);
+  const router: AppRouter = {
+    match: (path) => {
+      const m = matchMount(loaded, path);
+      return m === undefined ? undefined : handlers.get(m.prefix);
+    },
+    isSource: (realPath) => importedFiles.has(realPath),
+    upgrade: (req, socket, head) => {
+      const m = matchMount(loaded, (req.url ?? '/').split('?')[0] ?? '/');
+      if (m?.upgrade === undefined) return false;
+      m.upgrade(req, socket, head);
+      return true;
+    },
+  };
+  return {
+    router,
+    describe: () => loaded.map((m) => `${rel(m.file)} → ${m.prefix || '/'} (${m.app.description}), in process, loaded in ${ms} ms`),
+  };
+}

@@ -1,0 +1,76 @@
+// Import the user's app modules (TypeScript through tsx) and find their handlers.
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AppStyle } from '../options.js';
+import { detectApp, type DetectedApp } from './detect.js';
+
+export interface MountSpec {
+  prefix: string;
+  /** Absolute path of the module. */
+  file: string;
+}
+
+/** An optional `export function upgrade(req, socket, head)`: WebSocket upgrades at the mount. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface LoadedMount {
+  prefix: string;
+  file: string;
+  app: DetectedApp;
+  upgrade: UpgradeHandler | undefined;
+}
+
+/** Files an app loaded, outside node_modules: what the watcher must watch. */
+export const importedFiles = new Set<string>();
+
+/** Add the files loaded through require() (tsx compiles a .ts file without "type": "module" as CommonJS). */
+export function collectRequired(): void {
+  for (const file of Object.keys(createRequire(import.meta.url).cache)) {
+    if (!file.includes('/node_modules/') && !file.includes('\\node_modules\\')) importedFiles.add(file);
+  }
+}
+
+let registered = false;
+
+/**
+ * Register tsx's loader (ESM and CJS) once per process, so `.ts`, `.mts`, `.cts` and `.tsx`
+ * import with no build step on Node 20, and so every imported file is reported for watching.
+ */
+export async function registerLoader(): Promise<void> {
+  if (registered) return;
+  registered = true;
+  const esm = await import('tsx/esm/api');
+  esm.register({
+    onImport(url: string) {
+      if (url.startsWith('file:') && !url.includes('/node_modules/')) importedFiles.add(fileURLToPath(url));
+    },
+  });
+  const cjs = await import('tsx/cjs/api');
+  cjs.register();
+}
+
+/** Import each mount's module and detect its convention; throws the module's own error. */
+export async function loadMounts(mounts: MountSpec[], style: AppStyle | undefined): Promise<LoadedMount[]> {
+  await registerLoader();
+  const loaded: LoadedMount[] = [];
+  for (const m of mounts) {
+    importedFiles.add(m.file);
+    const mod = (await import(pathToFileURL(m.file).href)) as Record<string, unknown>;
+    const upgrade = typeof mod.upgrade === 'function' ? (mod.upgrade as UpgradeHandler) : undefined;
+    loaded.push({ prefix: m.prefix, file: m.file, app: detectApp(mod, m.file, style), upgrade });
+  }
+  collectRequired();
+  // Longest prefix first, so /api/v2 wins over /api.
+  return loaded.sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+/** The mount owning a request path, WSGI-style: on segment boundaries only (/api, /api/x; not /apix). */
+export function matchMount<T extends { prefix: string }>(mounts: readonly T[], path: string): T | undefined {
+  for (const m of mounts) {
+    if (m.prefix === '') return m;
+    if (path.startsWith(m.prefix) && (path.length === m.prefix.length || path[m.prefix.length] === '/' || path[m.prefix.length] === '?')) return m;
+  }
+  return undefined;
+}

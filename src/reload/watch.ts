@@ -1,0 +1,79 @@
+// chokidar, narrowed: watch the folders holding the app's files (not the served tree), report
+// changes to the files that matter, in debounced batches.
+import { watch, type FSWatcher } from 'chokidar';
+import { dirname } from 'node:path';
+
+/**
+ * chokidar reports at most one `change` per path per 50 ms and drops the rest, so a shorter
+ * debounce can load a half-written file and never hear of the second write (research/reload.md §4.3).
+ */
+export const DEBOUNCE_MS = 60;
+
+export interface WatchOptions {
+  /** Called at once on the first relevant event of a batch (requests start waiting for new code). */
+  onFirstEvent: (path: string) => void;
+  /** Called once the batch has been quiet for DEBOUNCE_MS. */
+  onBatch: (paths: string[]) => void;
+  /** Decides whether a changed path matters. */
+  isRelevant: (path: string) => boolean;
+  onError: (error: Error) => void;
+}
+
+const IGNORED = /(^|[\\/])(node_modules|\.git)([\\/]|$)|\.sw[px]$|~$|\.tmp$/;
+
+export class Watcher {
+  #watcher: FSWatcher;
+  #dirs = new Set<string>();
+  #batch = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #ready: Promise<void>;
+  readonly #opts: WatchOptions;
+
+  constructor(opts: WatchOptions) {
+    this.#opts = opts;
+    // depth 0: each watched folder alone; atomic saves (temp + rename) come out as one change.
+    this.#watcher = watch([], { ignoreInitial: true, depth: 0, atomic: true, ignored: (p: string) => IGNORED.test(p) });
+    this.#ready = new Promise((resolve) => this.#watcher.once('ready', () => resolve()));
+    const onEvent = (path: string): void => this.#onEvent(path);
+    this.#watcher.on('change', onEvent).on('add', onEvent).on('unlink', onEvent);
+    this.#watcher.on('error', (error: unknown) => {
+      const code = (error as { code?: string }).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') opts.onError(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** Make sure the folders of these files are watched. */
+  watchFiles(files: Iterable<string>): void {
+    const add: string[] = [];
+    for (const f of files) {
+      const d = dirname(f);
+      if (!this.#dirs.has(d) && !IGNORED.test(d)) {
+        this.#dirs.add(d);
+        add.push(d);
+      }
+    }
+    if (add.length > 0) this.#watcher.add(add);
+  }
+
+  #onEvent(path: string): void {
+    if (!this.#opts.isRelevant(path)) return;
+    if (this.#batch.size === 0) this.#opts.onFirstEvent(path);
+    this.#batch.add(path);
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      const paths = [...this.#batch];
+      this.#batch.clear();
+      this.#opts.onBatch(paths);
+    }, DEBOUNCE_MS);
+  }
+
+  /** Resolves once the initial scan of the watched folders is done. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#timer);
+    await this.#watcher.close();
+  }
+}
