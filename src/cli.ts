@@ -6,7 +6,9 @@ import { createLogger, type Logger } from './log.js';
 import { parseOptions, DEFAULT_PORT, type Options, type RawFlags } from './options.js';
 import { errorCode, ServeHereError } from './errors.js';
 import { createServer, type ServeHere } from './server.js';
-import { localUrl, openBrowser, printBanner } from './banner.js';
+import { localUrl, openBrowser, printBanner, type BannerInfo } from './banner.js';
+import cluster from 'node:cluster';
+import type { AddressInfo } from 'node:net';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -102,17 +104,61 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     await apps?.router.close?.();
     throw listenError(error, opts);
   }
-  printBanner(log, {
+  const banner = bannerInfo(opts, root, address, apps?.describe() ?? []);
+  if (cluster.isWorker) {
+    // The primary prints the banner once for all workers.
+    process.send?.({ type: 'serve-here:listening', banner });
+    return serveHere;
+  }
+  printBanner(log, banner);
+  if (opts.open) openBrowser(localUrl(address), log);
+  return serveHere;
+}
+
+function bannerInfo(opts: Options, root: string, address: AddressInfo, apps: string[]): BannerInfo {
+  return {
     version: pkg.version,
     dir: root,
     address,
     movedFrom: address.port !== opts.port && opts.port !== 0 ? opts.port : undefined,
     dotfiles: opts.dotfiles,
     tty: process.stdout.isTTY === true,
-    apps: apps?.describe() ?? [],
+    apps,
+  };
+}
+
+/**
+ * --workers N: the primary forks N processes that each run the whole server (static files and
+ * the app in process) and share the listening socket through node:cluster.
+ */
+function runPrimary(opts: Options, log: Logger): void {
+  checkDir(opts.dir);
+  let printed = false;
+  let stopping = false;
+  for (let i = 0; i < opts.workers; i++) cluster.fork();
+  cluster.on('message', (_worker, msg: { type?: string; banner?: BannerInfo }) => {
+    if (msg.type !== 'serve-here:listening' || msg.banner === undefined || printed) return;
+    printed = true;
+    const banner = { ...msg.banner, tty: process.stdout.isTTY === true };
+    banner.apps = [...banner.apps, `${opts.workers} worker processes share the port`];
+    printBanner(log, banner);
+    if (opts.open) openBrowser(localUrl(banner.address), log);
   });
-  if (opts.open) openBrowser(localUrl(address), log);
-  return serveHere;
+  cluster.on('exit', (worker, code) => {
+    if (!stopping) {
+      stopping = true;
+      log.error(`serve-here: worker ${worker.process.pid ?? '?'} exited with code ${code}; stopping`);
+      for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+    }
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(code === 0 ? 0 : 1);
+  });
+  const stop = (): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 interface StartedApps {
@@ -162,6 +208,13 @@ export async function main(argv: string[]): Promise<void> {
     return fail(error, log0);
   }
   const log = createLogger({ format: opts.log, quiet: opts.quiet });
+  if (opts.workers > 1 && cluster.isPrimary) {
+    try {
+      return runPrimary(opts, log);
+    } catch (error) {
+      fail(error, log);
+    }
+  }
   try {
     const server = await run(opts, log);
     handleSignals(server, log);

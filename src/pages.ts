@@ -8,6 +8,9 @@ export function sendError(res: Response, status: number, detail?: string): void 
   const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark"><title>${title}</title></head><body style="font:16px/1.5 system-ui,sans-serif;margin:2rem"><h1 style="font-size:1.3rem">${title}</h1>${detail === undefined ? '' : `<p>${escapeHtml(detail)}</p>`}</body></html>\n`;
   res.statusCode = status;
+  // A failure after a sender or app set headers for the real body (e.g. opening the file failed):
+  // this page is plain HTML, so none of that body's representation headers may stay.
+  for (const name of ['Content-Encoding', 'Content-Range', 'ETag', 'Last-Modified', 'Accept-Ranges']) res.removeHeader(name);
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.setHeader('X-Content-Type-Options', 'nosniff');

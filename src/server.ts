@@ -103,18 +103,21 @@ export function createServer(opts: ServerOptions): ServeHere {
   server.timeout = 120_000; // an idle socket mid-response (a stalled reader) is dropped eventually
 
   const logRequest = (req: IncomingMessage, res: Response): void => {
+    const url = req.url ?? '-'; // apps at a prefix see a rewritten req.url; the log shows what was asked
+    const wireStart = req.socket.bytesWritten;
     res.once('close', () => {
       let bytes = res.bytes;
-      if (bytes === 0 && req.method !== 'HEAD') {
+      if (bytes === 0 && req.method !== 'HEAD' && res.statusCode !== 304) {
         const len = Number(res.getHeader('content-length'));
-        if (Number.isFinite(len)) bytes = len;
+        // An app's streamed body of unknown length: count what went on the wire instead.
+        bytes = Number.isFinite(len) ? len : Math.max(0, req.socket.bytesWritten - wireStart);
       }
       const ip = req.socket.remoteAddress ?? '-';
       logger.request({
         time: new Date(),
         ip: ip.startsWith('::ffff:') ? ip.slice(7) : ip,
         method: req.method ?? '-',
-        url: req.url ?? '-',
+        url,
         httpVersion: req.httpVersion,
         status: res.statusCode,
         bytes,
@@ -163,7 +166,9 @@ export function createServer(opts: ServerOptions): ServeHere {
         if (hasIndex) return sender.send(req, res, index.path, index.stat);
       }
     }
-    if (found.kind === 'missing' && readOnly && !trailingSlash && mount === undefined) {
+    // Not for hidden paths: `/.private/notes` must not reach `.private/notes.html` (the resolver
+    // only re-checks hidden segments of paths that a symlink changed).
+    if (found.kind === 'missing' && readOnly && !trailingSlash && mount === undefined && !resolver.isHiddenPath(segments)) {
       const last = segments[segments.length - 1];
       if (last !== undefined && !last.includes('.')) {
         const clean = await resolver.resolve([...segments.slice(0, -1), `${last}.html`]);

@@ -1,8 +1,9 @@
 // Run one request through an app of any convention: fetch (Request → Response), node (req, res)
 // or WSGI-style (environ, startResponse). Shared by the reload child and the in-process mode.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { DetectedApp, FetchHandler, FetchInfo, NodeHandler, StartResponse, WsgiApp } from './detect.js';
+import { lazyRequest, plainParts } from './web.js';
 
 /** What the adapters know about a request beyond the request itself. */
 export interface RequestMeta {
@@ -63,31 +64,19 @@ async function runFetch(handler: FetchHandler, req: IncomingMessage, res: Server
   const { pathInfo, query } = splitTarget(req.url ?? '/', meta);
   const host = req.headers.host ?? 'localhost';
   const url = `${meta.scheme}://${host}${pathInfo === '' ? '/' : pathInfo}${query === '' ? '' : `?${query}`}`;
-  const method = req.method ?? 'GET';
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
-  if (meta.prefix !== '' && !headers.has('x-forwarded-prefix')) headers.set('x-forwarded-prefix', meta.prefix);
-  const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: controller.signal };
-  if (method !== 'GET' && method !== 'HEAD') {
-    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
-    init.duplex = 'half';
-  }
-  const request = new Request(url, init);
+  const request = lazyRequest(req, res, url, meta.prefix);
   const info: FetchInfo = { remoteAddr: { transport: 'tcp', hostname: meta.clientAddress, port: meta.clientPort }, prefix: meta.prefix };
   const response = await handler(request, info);
   if (!(response instanceof Response)) {
     throw new TypeError(`The fetch handler returned ${response === undefined ? 'undefined' : typeof response}, not a Response`);
   }
-  await writeFetchResponse(response, res, method === 'HEAD');
+  await writeFetchResponse(response, res, req.method === 'HEAD');
 }
 
 /** Copy a web Response onto a node ServerResponse, streaming the body with backpressure. */
 export async function writeFetchResponse(response: Response, res: ServerResponse, head: boolean): Promise<void> {
+  const plain = plainParts(response);
+  if (plain !== undefined) return writePlain(plain, res, head);
   res.statusCode = response.status;
   if (response.statusText !== '') res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {
@@ -118,6 +107,30 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
   } finally {
     res.off('close', onClose);
   }
+}
+
+/** The fast path: a Response made from a string or bytes, written without a web stream. */
+function writePlain(plain: NonNullable<ReturnType<typeof plainParts>>, res: ServerResponse, head: boolean): void {
+  res.statusCode = plain.status;
+  if (plain.statusText !== '') res.statusMessage = plain.statusText;
+  const h = plain.headers;
+  if (h instanceof Headers) {
+    for (const [name, value] of h) if (name !== 'set-cookie') res.setHeader(name, value);
+    const cookies = h.getSetCookie();
+    if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+  } else if (Array.isArray(h)) {
+    for (const [name, value] of h as Array<[string, string]>) res.appendHeader(name, value);
+  } else if (h !== undefined) {
+    for (const name of Object.keys(h)) res.setHeader(name, (h as Record<string, string>)[name] as string);
+  }
+  const body = plain.body;
+  if (body === null) {
+    res.end();
+    return;
+  }
+  if (typeof body === 'string' && !res.hasHeader('content-type')) res.setHeader('content-type', 'text/plain;charset=UTF-8');
+  if (!res.hasHeader('content-length')) res.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.end(head ? undefined : body);
 }
 
 function drained(res: ServerResponse): Promise<void> {

@@ -4,6 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { runApp, type RequestMeta } from './adapters.js';
 import { describeError } from './error-info.js';
 import { collectRequired, importedFiles, loadMounts, matchMount, registerLoader, type LoadedMount } from './load.js';
+import { installLightResponse } from './web.js';
 import { ERROR_HEADER, MOUNT_HEADER, PEER_HEADER, type FromChild, type ToChild } from './protocol.js';
 
 const send = (msg: FromChild): void => {
@@ -115,5 +116,6 @@ process.on('unhandledRejection', (reason) => {
   process.exit(70);
 });
 
+installLightResponse();
 await registerLoader();
 send({ type: 'booted' });

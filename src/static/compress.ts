@@ -20,16 +20,20 @@ export function isCompressible(contentType: string): boolean {
  */
 export function acceptedEncodings(header: string | undefined): Encoding[] {
   if (header === undefined || header === '') return [];
-  let br = false;
-  let gz = false;
+  let br: boolean | undefined;
+  let gz: boolean | undefined;
+  let star: boolean | undefined;
   for (const item of header.split(',')) {
     const [name = '', ...params] = item.trim().toLowerCase().split(';');
     const q = params.find((p) => p.trim().startsWith('q='));
-    if (q !== undefined && Number(q.trim().slice(2)) === 0) continue;
-    if (name === 'br') br = true;
-    else if (name === 'gzip' || name === 'x-gzip') gz = true;
-    else if (name === '*') br = gz = true;
+    const ok = q === undefined || Number(q.trim().slice(2)) !== 0;
+    if (name === 'br') br = ok;
+    else if (name === 'gzip' || name === 'x-gzip') gz = ok;
+    else if (name === '*') star = ok;
   }
+  // `*` covers only the codings not named (RFC 9110 §12.5.3): "br;q=0, *" still refuses br.
+  br ??= star ?? false;
+  gz ??= star ?? false;
   return br && gz ? ['br', 'gzip'] : br ? ['br'] : gz ? ['gzip'] : [];
 }
 

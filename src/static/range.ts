@@ -25,9 +25,11 @@ export function parseRange(header: string, size: number): RangeSpec {
   const parts = header.slice(eq + 1).split(',');
   if (parts.length > 100) return { kind: 'none' };
   const ranges: ByteRange[] = [];
+  let specs = 0;
   for (const raw of parts) {
     const part = raw.trim();
     if (part === '') continue;
+    specs++;
     const m = /^(\d*)-(\d*)$/.exec(part);
     if (m === null) return { kind: 'none' };
     const [, a = '', b = ''] = m;
@@ -47,6 +49,8 @@ export function parseRange(header: string, size: number): RangeSpec {
     if (start >= size || end < start) continue;
     ranges.push({ start, end });
   }
+  // "bytes=" or "bytes=," names no range at all: invalid (range-set is 1#range-spec), not 416.
+  if (specs === 0) return { kind: 'none' };
   if (ranges.length === 0) return { kind: 'unsatisfiable' };
   ranges.sort((x, y) => x.start - y.start);
   const merged: ByteRange[] = [];

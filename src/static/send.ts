@@ -34,9 +34,12 @@ export function etagFor(st: Stats): string {
 export function etagMatches(header: string, etag: string): boolean {
   if (header.trim() === '*') return true;
   const opaque = etag.startsWith('W/') ? etag.slice(2) : etag;
+  // A compressed response carries the coding inside its tag (`W/"…-gzip"`, see send()); the
+  // client revalidates with that tag, so it must match too or compressed files never get a 304.
+  const variants = [opaque, `${opaque.slice(0, -1)}-br"`, `${opaque.slice(0, -1)}-gzip"`];
   for (const item of header.split(',')) {
     const tag = item.trim();
-    if ((tag.startsWith('W/') ? tag.slice(2) : tag) === opaque) return true;
+    if (variants.includes(tag.startsWith('W/') ? tag.slice(2) : tag)) return true;
   }
   return false;
 }
@@ -160,7 +163,7 @@ export class FileSender {
       res.end();
       return;
     }
-    const source = await openStream(path);
+    const source = await openStream(path, { start: 0, end: st.size - 1 });
     const compressor = createCompressor(enc, st.size);
     compressor.on('data', (chunk: Buffer) => {
       res.bytes += chunk.length;
@@ -170,17 +173,21 @@ export class FileSender {
 
   async #sendWhole(res: Response, path: string, st: Stats, status: number, head: boolean): Promise<void> {
     res.statusCode = status;
-    res.setHeader('Content-Length', st.size);
     if (st.size <= SMALL_FILE) {
+      // endWith sets Content-Length from the bytes actually read (a file can shrink after the stat)
       const entry = await this.#smallBody(path, st);
       return endWith(res, entry.body, head);
     }
+    res.setHeader('Content-Length', st.size);
     if (head) {
       res.end();
       return;
     }
     res.bytes = st.size;
-    pipeline(await openStream(path), res, ignoreClosed);
+    // Read no further than the size announced in Content-Length: a file that grows while it is
+    // sent (a log, a download in progress) would otherwise overrun the response on a keep-alive
+    // connection and corrupt the next one.
+    pipeline(await openStream(path, { start: 0, end: st.size - 1 }), res, ignoreClosed);
   }
 
   async #sendRange(res: Response, path: string, st: Stats, range: ByteRange): Promise<void> {
