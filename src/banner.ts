@@ -50,6 +50,8 @@ export function printBanner(log: Logger, info: BannerInfo): void {
   if (!info.tty) {
     const extras = [
       ...network.map((u) => `network ${u}`),
+      // With no LAN IPv4 address to show (IPv6-only, or offline), still say the folder is exposed.
+      ...(shared && network.length === 0 ? ['shared on all interfaces'] : []),
       ...(moved === undefined ? [] : [moved]),
       ...info.apps,
     ];

@@ -94,18 +94,30 @@ interface Palette {
 
 function palette(color: boolean | undefined): Palette {
   const k = kleur;
-  if (color !== undefined) k.enabled = color;
-  const on = k.enabled;
+  const on = color ?? k.enabled;
   const id: Paint = (s) => s;
   if (!on) return { dim: id, bold: id, green: id, cyan: id, yellow: id, red: id, magenta: id };
+  // kleur's on/off switch is one global read at call time. Assigning it here let the last logger
+  // created decide for every logger, so it is switched on only around this logger's own calls.
+  const paint =
+    (fn: (s: string) => string): Paint =>
+    (s) => {
+      const was = k.enabled;
+      k.enabled = true;
+      try {
+        return fn(s);
+      } finally {
+        k.enabled = was;
+      }
+    };
   return {
-    dim: (s) => k.dim(s),
-    bold: (s) => k.bold(s),
-    green: (s) => k.green(s),
-    cyan: (s) => k.cyan(s),
-    yellow: (s) => k.yellow(s),
-    red: (s) => k.red(s),
-    magenta: (s) => k.magenta(s),
+    dim: paint((s) => k.dim(s)),
+    bold: paint((s) => k.bold(s)),
+    green: paint((s) => k.green(s)),
+    cyan: paint((s) => k.cyan(s)),
+    yellow: paint((s) => k.yellow(s)),
+    red: paint((s) => k.red(s)),
+    magenta: paint((s) => k.magenta(s)),
   };
 }
 
