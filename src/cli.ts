@@ -39,6 +39,11 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .showSuggestionAfterError(true)
+    .configureOutput({
+      // One line in our own voice: "serve-here: unknown option '--nope' (did you mean --open?)".
+      outputError: (text, write) =>
+        write(`serve-here: ${text.replace(/^error: /, '').replace(/\s*\n\((Did you mean [^)]*)\)/, (_m, s: string) => ` (${s.charAt(0).toLowerCase()}${s.slice(1)})`).trim()}\n`),
+    })
     .exitOverride();
   return program;
 }
@@ -201,9 +206,14 @@ export async function main(argv: string[]): Promise<void> {
     opts = parseArgv(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') process.exit(0);
+      // exitCode, not exit(): let stdout/stderr drain (pipes can be asynchronous).
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        process.exitCode = 0;
+        return;
+      }
       process.stderr.write('Run `serve-here --help` for usage.\n');
-      process.exit(2);
+      process.exitCode = 2;
+      return;
     }
     return fail(error, log0);
   }

@@ -11,7 +11,7 @@ import { sendError } from './pages.js';
 import { Response } from './response.js';
 import { parsePath, Resolver, type Resolved } from './static/resolve.js';
 import { FileSender } from './static/send.js';
-import { parseSort, readEntries, renderHtml, renderJson, sortEntries } from './static/listing.js';
+import { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
 
 /** An app mounted at a path prefix; the server calls it for requests no static file answered. */
@@ -88,6 +88,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   const app = opts.app;
   const resolver = new Resolver(root, dotfiles);
   const sender = new FileSender({ compress: opts.compress !== false });
+  const listings = new ListingCache(root, dotfiles);
   let hostPolicy: HostPolicy = hostPolicyFor(opts.host ?? '127.0.0.1', opts.allowedHosts);
 
   const headersTimeout = opts.headersTimeout ?? 10_000;
@@ -184,7 +185,7 @@ export function createServer(opts: ServerOptions): ServeHere {
       res.setHeader('Allow', ALLOW);
       return sendError(res, 405, `Method ${method} is not allowed here.`);
     }
-    if (found.kind === 'dir' && listing) return sendListing(req, res, found.path, segments, target);
+    if (found.kind === 'dir' && listing) return sendListing(req, res, found, segments, target);
     if (spa && wantsHtml(req)) {
       const last = segments[segments.length - 1];
       if (last === undefined || !last.includes('.')) {
@@ -195,24 +196,26 @@ export function createServer(opts: ServerOptions): ServeHere {
     return send404(req, res);
   };
 
-  const sendListing = async (req: IncomingMessage, res: Response, dir: string, segments: string[], target: string): Promise<void> => {
+  const sendListing = async (req: IncomingMessage, res: Response, dir: Extract<Resolved, { kind: 'dir' }>, segments: string[], target: string): Promise<void> => {
     const q = target.indexOf('?');
-    const entries = sortEntries(await readEntries(dir, root, dotfiles), parseSort(q === -1 ? '' : target.slice(q + 1)));
     const json = (req.headers.accept ?? '').includes('application/json');
-    const body = json ? renderJson(`/${segments.map((s) => `${s}/`).join('')}`, entries) : renderHtml(segments, entries, parseSort(q === -1 ? '' : target.slice(q + 1)));
+    const body = await listings.render(dir.path, dir.stat, segments, q === -1 ? '' : target.slice(q + 1), json);
+    const length = Buffer.byteLength(body);
     res.setHeader('Content-Type', json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache');
     res.setHeader('Vary', 'Accept');
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.setHeader('Content-Length', length);
     if (req.method === 'HEAD') return void res.end();
-    res.bytes = Buffer.byteLength(body);
+    res.bytes = length;
     res.end(body);
   };
 
   server.on('request', (req: IncomingMessage, res: Response) => {
     logRequest(req, res);
     handle(req, res).catch((error: unknown) => {
+      // A file removed between its stat and its open is simply gone.
+      if (errorCode(error) === 'ENOENT' && !res.headersSent) return sendError(res, 404, 'Nothing here.');
       logger.error(`Error while answering ${req.method ?? '-'} ${req.url ?? '-'}: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) sendError(res, 500, 'The server hit an error answering this request.');
       else res.destroy();

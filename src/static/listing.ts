@@ -1,5 +1,6 @@
 // Directory listing: sorted entries as escaped HTML (light/dark, phone-friendly) or JSON.
 import { readdir, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { formatBytes } from '../log.js';
 import { isHidden, isInside } from './resolve.js';
@@ -135,4 +136,53 @@ export function renderHtml(segments: readonly string[], entries: Entry[], sort: 
 ${rows.join('\n')}
 </tbody></table><footer>${count} · serve-here</footer></main></body></html>
 `;
+}
+
+/** Entries of a folder are re-read when its mtime moves, and at least this often otherwise. */
+export const LISTING_MAX_AGE_MS = 1000;
+
+interface CachedListing {
+  mtimeMs: number;
+  ctimeMs: number;
+  readAt: number;
+  entries: Entry[];
+  /** Rendered bodies by format, sort and URL path. */
+  bodies: Map<string, string>;
+}
+
+/**
+ * Rendered listings, so a folder of thousands of files is not stat'ed file by file on every
+ * request. Names are always current (a new, removed or renamed entry changes the folder's
+ * mtime, which every request checks); sizes and dates of files may lag by up to a second.
+ */
+export class ListingCache {
+  #cache = new Map<string, CachedListing>();
+  readonly #root: string;
+  readonly #dotfiles: boolean;
+
+  constructor(root: string, dotfiles: boolean) {
+    this.#root = root;
+    this.#dotfiles = dotfiles;
+  }
+
+  /** The listing body for a folder (whose fresh stat the caller has) in HTML or JSON. */
+  async render(dir: string, dirStat: Stats, segments: readonly string[], query: string, json: boolean): Promise<string> {
+    let cached = this.#cache.get(dir);
+    const now = Date.now();
+    if (cached === undefined || cached.mtimeMs !== dirStat.mtimeMs || cached.ctimeMs !== dirStat.ctimeMs || now - cached.readAt > LISTING_MAX_AGE_MS) {
+      const entries = await readEntries(dir, this.#root, this.#dotfiles);
+      cached = { mtimeMs: dirStat.mtimeMs, ctimeMs: dirStat.ctimeMs, readAt: now, entries, bodies: new Map() };
+      if (this.#cache.size >= 256) this.#cache.clear();
+      this.#cache.set(dir, cached);
+    }
+    const sort = parseSort(query);
+    const key = `${json ? 'j' : 'h'}${sort.key}${sort.desc ? '-' : '+'}/${segments.join('/')}`;
+    let body = cached.bodies.get(key);
+    if (body === undefined) {
+      const sorted = sortEntries([...cached.entries], sort);
+      body = json ? renderJson(`/${segments.map((seg) => `${seg}/`).join('')}`, sorted) : renderHtml(segments, sorted, sort);
+      cached.bodies.set(key, body);
+    }
+    return body;
+  }
 }

@@ -1,7 +1,7 @@
 // URL path → a file or folder inside the served root, or a reason why not. Writes no responses.
-import { realpath, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import { join, sep } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { readdir, stat, type Stats } from 'node:fs';
+import { dirname, basename, join, sep } from 'node:path';
 
 export type ParsedPath =
   | { kind: 'ok'; segments: string[]; trailingSlash: boolean }
@@ -65,16 +65,52 @@ interface CacheEntry {
 }
 
 /**
+ * `stat` results shared by the requests of one event-loop turn: a stat in flight is joined, and
+ * a finished one is reused until the loop moves on (setImmediate). Under load, thirty requests for
+ * the same file arriving together cost one stat, not thirty; a request in a later turn always
+ * gets a fresh one, so an edit is seen by the next request.
+ */
+export class SharedStat {
+  #entries = new Map<string, Promise<Stats | null>>();
+
+  get(path: string): Promise<Stats | null> {
+    let entry = this.#entries.get(path);
+    if (entry === undefined) {
+      entry = new Promise((resolve) => {
+        stat(path, (error, st) => {
+          resolve(error === null ? st : null);
+          setImmediate(() => this.#entries.delete(path));
+        });
+      });
+      this.#entries.set(path, entry);
+    }
+    return entry;
+  }
+}
+
+interface DirNames {
+  mtimeMs: number;
+  ctimeMs: number;
+  names: Set<string>;
+}
+
+/** Folder mtimes of file systems with coarse timestamps can miss a change within this window. */
+const COARSE_MTIME_MS = 2000;
+
+/**
  * Resolves segments against a real (already realpath'd) root. A lookup `realpath`s the
  * candidate and requires it to stay inside the root, so links within the root work and links
  * leading out are treated as missing. Files that resolved once are remembered by path; the next
  * lookup of the same path costs one `stat`, and the entry is trusted only while that stat shows
  * the same device and inode (a swapped symlink or replaced file falls back to a full lookup).
+ * Misses are answered from the parent folder's names, re-read whenever the folder's mtime moves.
  */
 export class Resolver {
   readonly root: string;
   readonly dotfiles: boolean;
+  readonly stats = new SharedStat();
   #cache = new Map<string, CacheEntry>();
+  #dirs = new Map<string, DirNames>();
 
   constructor(realRoot: string, dotfiles: boolean) {
     this.root = realRoot;
@@ -89,12 +125,13 @@ export class Resolver {
     const full = segments.length === 0 ? this.root : join(this.root, ...segments);
     const cached = this.#cache.get(full);
     if (cached !== undefined) {
-      const st = await statOrNull(full);
+      const st = await this.stats.get(full);
       if (st !== null && st.isFile() && st.ino === cached.ino && st.dev === cached.dev) {
         return { kind: 'file', path: cached.real, stat: st };
       }
       this.#cache.delete(full);
     }
+    if (segments.length > 0 && (await this.#surelyAbsent(full))) return { kind: 'missing' };
     let real: string;
     try {
       real = await realpath(full);
@@ -105,7 +142,7 @@ export class Resolver {
     if (real !== full && isHidden(real.slice(this.root.length).split(sep), this.dotfiles)) {
       return { kind: 'missing' };
     }
-    const st = await statOrNull(real);
+    const st = await this.stats.get(real);
     if (st === null) return { kind: 'missing' };
     if (st.isDirectory()) return { kind: 'dir', path: real, stat: st };
     if (!st.isFile()) return { kind: 'missing' }; // FIFOs, sockets and devices are never opened
@@ -113,12 +150,25 @@ export class Resolver {
     this.#cache.set(full, { real, dev: st.dev, ino: st.ino });
     return { kind: 'file', path: real, stat: st };
   }
-}
 
-async function statOrNull(path: string): Promise<Stats | null> {
-  try {
-    return await stat(path);
-  } catch {
-    return null;
+  /**
+   * True when the path's folder exists and does not hold its name: a miss answered with one
+   * (shared) stat of the folder instead of a failing realpath. Only ever says "absent"; anything
+   * else goes through the full lookup.
+   */
+  async #surelyAbsent(full: string): Promise<boolean> {
+    const dir = dirname(full);
+    const st = await this.stats.get(dir);
+    if (st === null || !st.isDirectory()) return false;
+    let entry = this.#dirs.get(dir);
+    if (entry === undefined || entry.mtimeMs !== st.mtimeMs || entry.ctimeMs !== st.ctimeMs) {
+      if (Date.now() - st.mtimeMs < COARSE_MTIME_MS) return false; // just changed: do not trust a snapshot
+      const names = await new Promise<string[] | null>((resolve) => readdir(dir, (error, list) => resolve(error === null ? list : null)));
+      if (names === null) return false;
+      if (this.#dirs.size >= 1024) this.#dirs.clear();
+      entry = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, names: new Set(names) };
+      this.#dirs.set(dir, entry);
+    }
+    return !entry.names.has(basename(full));
   }
 }

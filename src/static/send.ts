@@ -1,16 +1,15 @@
 // Headers and body for one resolved file: type, validators, 304, ranges, compression, HEAD.
-import { lstat, open } from 'node:fs/promises';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Transform, Writable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { pipeline } from 'node:stream';
 import mime from 'mime';
 import type { Response } from '../response.js';
 import { acceptedEncodings, compressBuffer, createCompressor, isCompressible, MIN_COMPRESS_SIZE, siblingSuffix, type Encoding } from './compress.js';
 import { parseRange, type ByteRange } from './range.js';
 
-/** Files up to this size are read in one go (the size of one stream chunk) and kept in memory. */
-export const SMALL_FILE = 64 * 1024;
+/** Files up to this size are read with one read (no stream machinery) and kept in memory. */
+export const SMALL_FILE = 256 * 1024;
 const BODY_CACHE_BYTES = 32 * 1024 * 1024;
 const STREAM_CHUNK = 256 * 1024;
 /** Never open a FIFO or device blocking, even if it replaced the file after the stat. */
@@ -74,9 +73,19 @@ export interface SendOptions {
   compress: boolean;
 }
 
+/** Header values derived from a file's name and stat, computed once per version of the file. */
+interface FileMeta {
+  mtimeMs: number;
+  size: number;
+  etag: string;
+  lastModified: string;
+  type: string;
+}
+
 /** Sends files; owns the small-file body cache (validated on every request by the fresh stat). */
 export class FileSender {
   #bodies = new Map<string, CachedBody>();
+  #meta = new Map<string, FileMeta>();
   #cachedBytes = 0;
   readonly #compress: boolean;
 
@@ -86,9 +95,7 @@ export class FileSender {
 
   /** Send `path` (already resolved and stat'ed) as the response; `status` 404 for a 404 page. */
   async send(req: IncomingMessage, res: Response, path: string, st: Stats, status = 200): Promise<void> {
-    const etag = etagFor(st);
-    const lastModified = st.mtime.toUTCString();
-    const type = contentTypeFor(path);
+    const { etag, lastModified, type } = this.#metaFor(path, st);
     const isOk = status === 200;
     res.setHeader('Content-Type', type);
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -163,12 +170,11 @@ export class FileSender {
       res.end();
       return;
     }
-    const source = await openStream(path, { start: 0, end: st.size - 1 });
     const compressor = createCompressor(enc, st.size);
     compressor.on('data', (chunk: Buffer) => {
       res.bytes += chunk.length;
     });
-    pipeline(source, compressor, res, ignoreClosed);
+    return streamFile(res, path, { start: 0, end: st.size - 1 }, compressor);
   }
 
   async #sendWhole(res: Response, path: string, st: Stats, status: number, head: boolean): Promise<void> {
@@ -187,7 +193,7 @@ export class FileSender {
     // Read no further than the size announced in Content-Length: a file that grows while it is
     // sent (a log, a download in progress) would otherwise overrun the response on a keep-alive
     // connection and corrupt the next one.
-    pipeline(await openStream(path, { start: 0, end: st.size - 1 }), res, ignoreClosed);
+    return streamFile(res, path, { start: 0, end: st.size - 1 });
   }
 
   async #sendRange(res: Response, path: string, st: Stats, range: ByteRange): Promise<void> {
@@ -196,7 +202,7 @@ export class FileSender {
     res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${st.size}`);
     res.setHeader('Content-Length', length);
     res.bytes = length;
-    pipeline(await openStream(path, range), res, ignoreClosed);
+    return streamFile(res, path, range);
   }
 
   async #sendMultipart(res: Response, path: string, st: Stats, ranges: ByteRange[], type: string): Promise<void> {
@@ -216,16 +222,8 @@ export class FileSender {
     const handle = await open(path, OPEN_FLAGS);
     try {
       for (const [i, r] of ranges.entries()) {
-        if (res.destroyed) return;
-        res.write(heads[i] ?? '');
-        let pos = r.start;
-        while (pos <= r.end) {
-          const n = Math.min(STREAM_CHUNK, r.end - pos + 1);
-          const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(n), 0, n, pos);
-          if (bytesRead === 0) throw new Error('File shrank while sending ranges');
-          if (!res.write(buffer.subarray(0, bytesRead))) await drained(res);
-          pos += bytesRead;
-        }
+        if (!(await writeAll(res, Buffer.from(heads[i] ?? '')))) return;
+        if (!(await copyRange(handle, r, res))) return;
       }
       res.end(tail);
     } catch {
@@ -233,6 +231,16 @@ export class FileSender {
     } finally {
       await handle.close();
     }
+  }
+
+  #metaFor(path: string, st: Stats): FileMeta {
+    let meta = this.#meta.get(path);
+    if (meta === undefined || meta.mtimeMs !== st.mtimeMs || meta.size !== st.size) {
+      meta = { mtimeMs: st.mtimeMs, size: st.size, etag: etagFor(st), lastModified: st.mtime.toUTCString(), type: contentTypeFor(path) };
+      if (this.#meta.size >= 4096) this.#meta.clear();
+      this.#meta.set(path, meta);
+    }
+    return meta;
   }
 
   /** The whole body of a small file, from the cache while size, mtime and inode are unchanged. */
@@ -286,10 +294,69 @@ export class FileSender {
   }
 }
 
-/** A read stream over a file opened without blocking (a FIFO swapped in after the stat errors, not hangs). */
-async function openStream(path: string, range?: ByteRange): Promise<Readable> {
+/** Read buffers for large files, reused so big downloads do not churn the memory allocator. */
+const bufferPool: Buffer[] = [];
+const takeBuffer = (): Buffer => bufferPool.pop() ?? Buffer.allocUnsafeSlow(STREAM_CHUNK);
+const giveBuffer = (b: Buffer): void => {
+  if (bufferPool.length < 16) bufferPool.push(b);
+};
+
+/** Write a chunk and resolve once it has left for the socket (true), or false if the response died. */
+function writeAll(out: Writable, chunk: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (out.destroyed) return resolve(false);
+    const onClose = (): void => resolve(false);
+    out.once('close', onClose);
+    out.write(chunk, (error) => {
+      out.off('close', onClose);
+      resolve(error === null || error === undefined);
+    });
+  });
+}
+
+/**
+ * Copy a byte range of an open file to `out`, reading the next chunk while the previous one is
+ * being written (two pooled buffers, each reused only after its write completed). Stops at the
+ * range end even if the file grew; false if the file shrank or `out` went away.
+ */
+async function copyRange(handle: FileHandle, range: ByteRange, out: Writable): Promise<boolean> {
+  const buffers = [takeBuffer(), takeBuffer()] as const;
+  let writing: Promise<boolean> = Promise.resolve(true);
+  let pos = range.start;
+  let turn = 0;
+  try {
+    while (pos <= range.end) {
+      const buf = buffers[turn] as Buffer;
+      const n = Math.min(buf.length, range.end - pos + 1);
+      const { bytesRead } = await handle.read(buf, 0, n, pos);
+      if (!(await writing) || bytesRead === 0) return false;
+      writing = writeAll(out, buf.subarray(0, bytesRead));
+      pos += bytesRead;
+      turn ^= 1;
+    }
+    return await writing;
+  } finally {
+    await writing;
+    giveBuffer(buffers[0]);
+    giveBuffer(buffers[1]);
+  }
+}
+
+/** Stream a file (or a range of it) into the response, optionally through a compressor. */
+async function streamFile(res: Response, path: string, range: ByteRange, via?: Transform): Promise<void> {
   const handle = await open(path, OPEN_FLAGS);
-  return handle.createReadStream({ highWaterMark: STREAM_CHUNK, ...(range === undefined ? {} : { start: range.start, end: range.end }) });
+  try {
+    if (via !== undefined) {
+      via.on('error', () => res.destroy());
+      via.pipe(res);
+    }
+    const ok = await copyRange(handle, range, via ?? res);
+    if (!ok) res.destroy(); // the client left, or the file shrank: Content-Length cannot be met
+    else if (via !== undefined) via.end();
+    else res.end();
+  } finally {
+    await handle.close();
+  }
 }
 
 function endWith(res: Response, body: Buffer, head: boolean): void {
@@ -302,17 +369,4 @@ function endWith(res: Response, body: Buffer, head: boolean): void {
   res.end(body);
 }
 
-function drained(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
-/** A client that goes away mid-body is normal; the stream is already torn down by pipeline. */
-function ignoreClosed(): void {}
