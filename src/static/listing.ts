@@ -98,7 +98,10 @@ table{width:100%;border-collapse:collapse}th,td{padding:.45rem .5rem;text-align:
 th{font-weight:600;font-size:.85rem;color:var(--muted)}th a{color:inherit;text-decoration:none}th a:hover{color:var(--link)}
 tr:hover td{background:var(--row)}td a{color:var(--link);text-decoration:none;overflow-wrap:anywhere}td a:hover{text-decoration:underline}
 .num,.date{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}.num{text-align:right}
-.icon{display:inline-block;width:1.4em}footer{margin-top:1rem;font-size:.8rem;color:var(--muted)}
+.icon{display:inline-block;width:1em;height:1em;margin-right:.45em;vertical-align:-.12em;background:no-repeat center/contain}
+.d{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='%2354aeff' d='M1 3.5A1.5 1.5 0 0 1 2.5 2h3.6l1.5 1.5h5.9A1.5 1.5 0 0 1 15 5v7.5a1.5 1.5 0 0 1-1.5 1.5h-11A1.5 1.5 0 0 1 1 12.5z'/%3E%3C/svg%3E")}
+.f{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='none' stroke='%238d96a0' stroke-width='1.2' d='M3.5 1.5h6l3 3v10h-9z M9.5 1.5v3h3'/%3E%3C/svg%3E")}
+.up{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='none' stroke='%238d96a0' stroke-width='1.4' d='M8 13V3M3.5 7.5 8 3l4.5 4.5'/%3E%3C/svg%3E")}footer{margin-top:1rem;font-size:.8rem;color:var(--muted)}
 @media (max-width:36rem){.date{display:none}main{padding:.75rem}th,td{padding:.55rem .35rem}}`;
 
 /** The listing as a page: breadcrumbs, sortable columns (plain links, no JS), sizes and dates. */
@@ -117,12 +120,12 @@ export function renderHtml(segments: readonly string[], entries: Entry[], sort: 
     return `<th class="${cls}"><a href="?sort=${key}&amp;order=${desc ? 'desc' : 'asc'}">${label}${arrow}</a></th>`;
   };
   const rows: string[] = [];
-  if (segments.length > 0) rows.push('<tr><td><span class="icon">↰</span><a href="../">Parent folder</a></td><td class="num"></td><td class="date"></td></tr>');
+  if (segments.length > 0) rows.push('<tr><td><span class="icon up"></span><a href="../">Parent folder</a></td><td class="num"></td><td class="date"></td></tr>');
   for (const e of entries) {
     const isDir = e.type === 'directory';
     const link = `${encodeURIComponent(e.name)}${isDir ? '/' : ''}`;
     rows.push(
-      `<tr><td><span class="icon">${isDir ? '📁' : '📄'}</span><a href="${escapeHtml(link)}">${escapeHtml(e.name)}${isDir ? '/' : ''}</a></td>` +
+      `<tr><td><span class="icon ${isDir ? 'd' : 'f'}"></span><a href="${escapeHtml(link)}">${escapeHtml(e.name)}${isDir ? '/' : ''}</a></td>` +
         `<td class="num">${isDir ? '—' : formatBytes(e.size)}</td><td class="date">${formatDate(e.mtime)}</td></tr>`,
     );
   }
