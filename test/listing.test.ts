@@ -49,7 +49,7 @@ async function tearDown(): Promise<void> {
 /** The row links of a listing page, in order, with HTML entities undone. */
 function rowLinks(html: string): string[] {
   const tbody = html.slice(html.indexOf('<tbody>'), html.indexOf('</tbody>'));
-  return [...tbody.matchAll(/<span class="icon">[^<]*<\/span><a href="([^"]*)">/g)].map((m) => unescapeHtml(m[1] ?? ''));
+  return [...tbody.matchAll(/<span class="icon[^"]*"><\/span><a href="([^"]*)">/g)].map((m) => unescapeHtml(m[1] ?? ''));
 }
 
 function unescapeHtml(text: string): string {
