@@ -2,6 +2,7 @@
 // Order: host check → static file → app mount → listing → SPA fallback → 404.
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { realpathSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -228,8 +229,14 @@ export function createServer(opts: ServerOptions): ServeHere {
     const reason = http.STATUS_CODES[status] ?? 'Bad Request';
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`);
   });
+  // Upgraded (WebSocket) sockets are no longer the HTTP server's: close() must end them itself.
+  const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-    if (isHostAllowed(hostPolicy, req.headers.host) && app?.upgrade?.(req, socket, head) === true) return;
+    if (isHostAllowed(hostPolicy, req.headers.host) && app?.upgrade?.(req, socket, head) === true) {
+      upgraded.add(socket);
+      socket.once('close', () => upgraded.delete(socket));
+      return;
+    }
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
@@ -256,7 +263,10 @@ export function createServer(opts: ServerOptions): ServeHere {
       const closed = once(server, 'close');
       server.close();
       server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      const timer = setTimeout(() => {
+        server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
+      }, graceMs);
       timer.unref();
       await closed;
       clearTimeout(timer);

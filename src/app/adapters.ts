@@ -235,6 +235,19 @@ async function runWsgi(app: WsgiApp, req: IncomingMessage, res: ServerResponse, 
   const result = await app(buildEnviron(req, meta, req.socket.localPort ?? 0), startResponse);
   const iterable = result as (Iterable<unknown> & { close?: () => unknown }) | (AsyncIterable<unknown> & { close?: () => unknown }) | null;
   if (iterable === null || typeof iterable !== 'object') throw new TypeError('WSGI app must return an iterable of chunks');
+  const close = (iterable as { close?: unknown }).close;
+  let closed = false;
+  const closeOnce = async (): Promise<void> => {
+    if (closed || typeof close !== 'function') return;
+    closed = true;
+    await (close as () => unknown).call(iterable);
+  };
+  // PEP 3333: close() also on an early disconnect, even while the iterable waits for its next chunk.
+  const onClose = (): void => {
+    if (res.writableFinished) return;
+    closeOnce().catch((error: unknown) => meta.errors(`WSGI close() threw: ${error instanceof Error ? error.message : String(error)}\n`));
+  };
+  res.once('close', onClose);
   try {
     // A one-element array lets the server send Content-Length (PEP 3333 "len(iterable) == 1").
     if (Array.isArray(iterable) && iterable.length === 1 && !headersSent) {
@@ -255,7 +268,7 @@ async function runWsgi(app: WsgiApp, req: IncomingMessage, res: ServerResponse, 
     sendHeaders();
     res.end();
   } finally {
-    const close = (iterable as { close?: unknown }).close;
-    if (typeof close === 'function') await (close as () => unknown).call(iterable);
+    res.off('close', onClose);
+    await closeOnce();
   }
 }

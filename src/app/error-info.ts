@@ -2,7 +2,11 @@
 // terminal block. Built where the error happens (the app process), shown by the server.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { IncomingMessage } from 'node:http';
 import { escapeHtml } from '../static/listing.js';
+import { isLoopbackAddress } from '../host-check.js';
+import { sendError } from '../pages.js';
+import type { Response } from '../response.js';
 
 export interface AppErrorInfo {
   /** What failed: "Failed to load app.ts", "GET /x threw". */
@@ -110,4 +114,23 @@ ${info.stack === undefined ? '' : `<details><summary>Stack</summary><pre>${escap
 export function renderErrorText(info: AppErrorInfo, root: string): string {
   const loc = shortLocation(info, root);
   return `${info.title}\n${info.message}\n${loc === '' ? '' : `${loc}\n`}${info.frame === undefined ? '' : `${info.frame}\n`}`;
+}
+
+/**
+ * Answer with an app error: the developer page (HTML for browsers, text otherwise) only for
+ * clients on this machine; others get a plain status page, since stacks leak paths and source.
+ */
+export function sendAppError(req: IncomingMessage, res: Response, opts: { status: number; info: AppErrorInfo | undefined; note: string; root: string }): void {
+  const { status, info, note, root } = opts;
+  const local = isLoopbackAddress(req.socket.remoteAddress ?? '');
+  if (!local || info === undefined) return sendError(res, status, local ? note : undefined);
+  const html = (req.headers.accept ?? '').includes('text/html');
+  const body = html ? renderErrorPage(info, status, root, note) : renderErrorText(info, root);
+  res.statusCode = status;
+  res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.bytes = req.method === 'HEAD' ? 0 : Buffer.byteLength(body);
+  res.end(req.method === 'HEAD' ? undefined : body);
 }

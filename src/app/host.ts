@@ -14,10 +14,9 @@ import type { Options } from '../options.js';
 import type { AppMountHandler, AppRouter } from '../server.js';
 import type { Response } from '../response.js';
 import { ServeHereError } from '../errors.js';
-import { isLoopbackAddress } from '../host-check.js';
 import { Watcher } from '../reload/watch.js';
 import { matchMount, type MountSpec } from './load.js';
-import { renderErrorPage, renderErrorText, shortLocation, type AppErrorInfo } from './error-info.js';
+import { sendAppError, shortLocation, type AppErrorInfo } from './error-info.js';
 import { ERROR_HEADER, MOUNT_HEADER, PEER_HEADER, type FromChild, type ToChild } from './protocol.js';
 import { sendError } from '../pages.js';
 
@@ -418,20 +417,10 @@ export class AppHost implements AppRouter {
     this.#sendAppError(req, res, 503, undefined, `${why} It restarts on its own or when you save a change; static files are still served.`);
   }
 
-  /** Full details only to loopback clients; others get a plain status page. */
   #sendAppError(req: IncomingMessage, res: Response, status: number, info: AppErrorInfo | undefined, note: string): void {
-    const local = isLoopbackAddress(req.socket.remoteAddress ?? '');
-    if (!local || info === undefined) return sendError(res, status, local ? note : undefined);
-    const html = (req.headers.accept ?? '').includes('text/html');
-    const body = html ? renderErrorPage(info, status, this.#root, note) : renderErrorText(info, this.#root);
-    res.statusCode = status;
-    res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.bytes = Buffer.byteLength(body);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    sendAppError(req, res, { status, info, note, root: this.#root });
   }
+
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const mount = matchMount(this.mounts, (req.url ?? '/').split('?')[0] ?? '/');
@@ -452,6 +441,8 @@ export class AppHost implements AppRouter {
     socket.on('error', end);
     upstream.on('close', end);
     socket.on('close', end);
+    // The client went away (FIN): the server socket allows half-open, so nothing else would close the pair.
+    socket.on('end', end);
     return true;
   }
 

@@ -8,10 +8,8 @@ import type { Options } from '../options.js';
 import type { AppMountHandler, AppRouter } from '../server.js';
 import type { Response } from '../response.js';
 import { ServeHereError } from '../errors.js';
-import { isLoopbackAddress } from '../host-check.js';
-import { sendError } from '../pages.js';
 import { runApp, type RequestMeta } from './adapters.js';
-import { describeError, renderErrorPage, renderErrorText, shortLocation } from './error-info.js';
+import { describeError, sendAppError, shortLocation } from './error-info.js';
 import { importedFiles, loadMounts, matchMount, type LoadedMount } from './load.js';
 import { readEnvFile } from './host.js';
 import { installLightResponse } from './web.js';
@@ -54,13 +52,7 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
           const loc = shortLocation(info, root);
           log.error(`✖ ${info.title}: ${info.message}${loc === '' ? '' : ` (${loc})`}`);
           if (res.headersSent) return void res.destroy();
-          if (!isLoopbackAddress(req.socket.remoteAddress ?? '')) return sendError(res, 500);
-          const html = (req.headers.accept ?? '').includes('text/html');
-          const body = html ? renderErrorPage(info, 500, root, 'The request handler threw.') : renderErrorText(info, root);
-          res.statusCode = 500;
-          res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8');
-          res.setHeader('Content-Length', Buffer.byteLength(body));
-          res.end(body);
+          sendAppError(req, res, { status: 500, info, note: 'The request handler threw.', root });
         });
       },
     });

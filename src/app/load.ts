@@ -57,13 +57,23 @@ export async function loadMounts(mounts: MountSpec[], style: AppStyle | undefine
   const loaded: LoadedMount[] = [];
   for (const m of mounts) {
     importedFiles.add(m.file);
-    const mod = (await import(pathToFileURL(m.file).href)) as Record<string, unknown>;
+    const mod = namedExports((await import(pathToFileURL(m.file).href)) as Record<string, unknown>);
     const upgrade = typeof mod.upgrade === 'function' ? (mod.upgrade as UpgradeHandler) : undefined;
     loaded.push({ prefix: m.prefix, file: m.file, app: detectApp(mod, m.file, style), upgrade });
   }
   collectRequired();
   // Longest prefix first, so /api/v2 wins over /api.
   return loaded.sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+/**
+ * A TypeScript file that tsx compiled to CommonJS (no "type": "module") imports as
+ * `{ default: module.exports }` only: its named exports (`wsgi`, `fetch`, `upgrade`) are on
+ * module.exports, which esbuild marks `__esModule`. Use that object as the module then.
+ */
+function namedExports(ns: Record<string, unknown>): Record<string, unknown> {
+  const cjs = ns.default;
+  return typeof cjs === 'object' && cjs !== null && (cjs as { __esModule?: unknown }).__esModule === true ? (cjs as Record<string, unknown>) : ns;
 }
 
 /** The mount owning a request path, WSGI-style: on segment boundaries only (/api, /api/x; not /apix). */
