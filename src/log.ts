@@ -154,6 +154,8 @@ export function formatJson(r: RequestRecord): string {
 }
 
 export interface Logger {
+  /** True when request lines are dropped (--quiet): the server then does not build them. */
+  readonly quiet: boolean;
   request(record: RequestRecord): void;
   /** A plain line to stdout (banner, reload notices). */
   info(text: string): void;
@@ -186,6 +188,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   };
   const line = format === 'json' ? formatJson : format === 'combined' ? formatCombined : (r: RequestRecord) => formatDev(r, colors);
   return {
+    quiet: opts.quiet === true,
     colors,
     flush,
     request(record) {

@@ -213,7 +213,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   };
 
   server.on('request', (req: IncomingMessage, res: Response) => {
-    logRequest(req, res);
+    if (!logger.quiet) logRequest(req, res);
     handle(req, res).catch((error: unknown) => {
       // A file removed between its stat and its open is simply gone.
       if (errorCode(error) === 'ENOENT' && !res.headersSent) return sendError(res, 404, 'Nothing here.');

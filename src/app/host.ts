@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -173,15 +174,23 @@ export class AppHost implements AppRouter {
     }
     if (this.#loading !== undefined) this.#kill(this.#loading); // the newest save wins
     const gen = this.#standby ?? this.#spawn();
+    // The next standby boots after this load, not beside it: booting costs CPU the load needs.
     this.#standby = undefined;
     this.#loading = gen;
     const started = performance.now();
+    const before = await fileVersions(paths);
     const result = await this.#load(gen);
     if (seq !== this.#reloadSeq || this.#closing) {
       this.#kill(gen);
       return;
     }
     this.#loading = undefined;
+    if ((await fileVersions(paths)) !== before) {
+      // Written to again while loading (a save still in progress): chokidar reports at most one
+      // change per 50 ms, so the rest may never be reported. Load the finished file instead.
+      this.#kill(gen);
+      return this.#reload(paths);
+    }
     const first = paths.length === 0 && this.#descriptions.length === 0 && this.#failure === undefined;
     const old = this.#current;
     const changed = paths[0] === undefined ? undefined : basename(paths[0]);
@@ -208,7 +217,7 @@ export class AppHost implements AppRouter {
     }
     if (old !== undefined && old !== this.#current) this.#drain(old);
     this.#releaseHold();
-    if (this.#opts.watch && !this.#closing) this.#standby = this.#spawn();
+    if (this.#opts.watch && !this.#closing) this.#standby ??= this.#spawn();
   }
 
   #fileFor(prefix: string): string {
@@ -464,6 +473,19 @@ export class AppHost implements AppRouter {
     for (const g of this.#all) g.child.kill('SIGKILL');
     rmSync(this.#dir, { recursive: true, force: true });
   }
+}
+
+/** Size and mtime of each file, as one string to compare before and after a load. */
+async function fileVersions(paths: string[]): Promise<string> {
+  const parts = await Promise.all(
+    paths.map((p) =>
+      stat(p).then(
+        (st) => `${st.size}:${st.mtimeMs}`,
+        () => 'missing',
+      ),
+    ),
+  );
+  return parts.join('|');
 }
 
 function deferredValue<T>(): { promise: Promise<T>; resolve: (v: T) => void } {

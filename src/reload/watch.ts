@@ -4,10 +4,12 @@ import { watch, type FSWatcher } from 'chokidar';
 import { dirname } from 'node:path';
 
 /**
- * chokidar reports at most one `change` per path per 50 ms and drops the rest, so a shorter
- * debounce can load a half-written file and never hear of the second write (research/reload.md §4.3).
+ * Events closer together than this form one batch (a formatter or `git checkout` touching many
+ * files reloads once). chokidar reports at most one `change` per path per 50 ms, so a batch can
+ * start while a file is still being written; the host compares each file's size and mtime
+ * before and after loading and loads again if they moved (research/reload.md §4.3).
  */
-export const DEBOUNCE_MS = 60;
+export const DEBOUNCE_MS = 25;
 
 export interface WatchOptions {
   /** Called at once on the first relevant event of a batch (requests start waiting for new code). */

@@ -1,0 +1,6 @@
+// hello world as a fetch handler.
+export default {
+  fetch() {
+    return new Response('hello world');
+  },
+};
