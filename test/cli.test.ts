@@ -230,6 +230,14 @@ failures('a file instead of a folder exits 1', async () => {
   assert.not.match(r.stderr, STACK_RE);
 });
 
+failures('a missing --app module exits 1 at once, relative to the current folder', async () => {
+  const r = await runCli([join(base, 'pub'), '--port', '0', '--app', 'no-such-app.ts'], { cwd: base });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /Cannot mount app "no-such-app\.ts": no such file/);
+  assert.not.match(r.stderr, STACK_RE);
+  assert.not.match(r.stdout, URL_RE);
+});
+
 failures('an explicit busy port exits 1 with a sentence and no stack', async () => {
   const blocker = net.createServer();
   blocker.listen(0, '127.0.0.1');

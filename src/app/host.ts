@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -101,7 +101,7 @@ export class AppHost implements AppRouter {
     this.#settings = settings;
     this.mounts = opts.apps
       .map((a) => {
-        const file = resolve(root, a.file);
+        const file = resolve(a.file); // like every file argument: relative to the current folder
         const label = a.prefix === '' ? 'app' : a.prefix;
         const handler: AppMountHandler = { prefix: a.prefix, label, handle: (req, res) => void this.#forward(req, res, a.prefix) };
         return { prefix: a.prefix, file, handler };
@@ -498,6 +498,15 @@ function deferredValue<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
 
 /** Start app hosting for the CLI: in a reloading child process, or in process with --no-watch. */
 export async function startAppHost(opts: Options, root: string, log: Logger): Promise<{ router: AppRouter; describe(): string[] }> {
+  for (const app of opts.apps) {
+    let isFile = false;
+    try {
+      isFile = statSync(app.file).isFile();
+    } catch {
+      isFile = false;
+    }
+    if (!isFile) throw new ServeHereError(`Cannot mount app "${app.file}": no such file`, { hint: 'Give the module file, e.g. `serve-here --app app.ts` (relative to the current folder).' });
+  }
   if (!opts.watch) {
     const { startInProcess } = await import('./inprocess.js');
     return startInProcess(opts, root, log);

@@ -21,7 +21,7 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
   let loaded: LoadedMount[];
   try {
     loaded = await loadMounts(
-      opts.apps.map((a) => ({ prefix: a.prefix, file: resolve(root, a.file) })),
+      opts.apps.map((a) => ({ prefix: a.prefix, file: resolve(a.file) })),
       opts.appStyle,
     );
   } catch (error) {
