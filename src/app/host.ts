@@ -416,7 +416,9 @@ export class AppHost implements AppRouter {
         this.#sendAppError(req, res, 502, undefined, this.#crashed ?? 'The app process went away while answering this request.');
       }
     });
-    req.pipe(upstream);
+    // A request without a body (most GETs) needs no stream plumbing.
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) upstream.end();
+    else req.pipe(upstream);
   }
 
   #answerDown(req: IncomingMessage, res: Response): void {
