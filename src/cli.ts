@@ -7,10 +7,17 @@ import { parseOptions, DEFAULT_PORT, type Options, type RawFlags } from './optio
 import { errorCode, ServeHereError } from './errors.js';
 import { createServer, type ServeHere } from './server.js';
 import { localUrl, openBrowser, printBanner, type BannerInfo } from './banner.js';
-import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/**
+ * Set by the primary for its --workers processes (read once, then removed so apps never see it).
+ * Checked instead of importing node:cluster, which costs start-up time in the common case.
+ */
+const WORKER_ENV = 'SERVE_HERE_CLUSTER_WORKER';
+const isClusterWorker = process.env[WORKER_ENV] === '1';
+delete process.env[WORKER_ENV];
 
 /** Build the commander program (exported so tests can compare --help with the README). */
 export function buildProgram(): Command {
@@ -110,8 +117,8 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     throw listenError(error, opts);
   }
   const banner = bannerInfo(opts, root, address, apps?.describe() ?? []);
-  if (cluster.isWorker) {
-    // The primary prints the banner once for all workers.
+  if (isClusterWorker) {
+    // A node:cluster worker (--workers): the primary prints the banner once for all workers.
     process.send?.({ type: 'serve-here:listening', banner });
     return serveHere;
   }
@@ -136,11 +143,12 @@ function bannerInfo(opts: Options, root: string, address: AddressInfo, apps: str
  * --workers N: the primary forks N processes that each run the whole server (static files and
  * the app in process) and share the listening socket through node:cluster.
  */
-function runPrimary(opts: Options, log: Logger): void {
+async function runPrimary(opts: Options, log: Logger): Promise<void> {
+  const { default: cluster } = await import('node:cluster');
   checkDir(opts.dir);
   let printed = false;
   let stopping = false;
-  for (let i = 0; i < opts.workers; i++) cluster.fork();
+  for (let i = 0; i < opts.workers; i++) cluster.fork({ [WORKER_ENV]: '1' });
   cluster.on('message', (_worker, msg: { type?: string; banner?: BannerInfo }) => {
     if (msg.type !== 'serve-here:listening' || msg.banner === undefined || printed) return;
     printed = true;
@@ -218,9 +226,9 @@ export async function main(argv: string[]): Promise<void> {
     return fail(error, log0);
   }
   const log = createLogger({ format: opts.log, quiet: opts.quiet });
-  if (opts.workers > 1 && cluster.isPrimary) {
+  if (opts.workers > 1 && !isClusterWorker) {
     try {
-      return runPrimary(opts, log);
+      return await runPrimary(opts, log);
     } catch (error) {
       fail(error, log);
     }

@@ -44,17 +44,20 @@ export async function readEntries(dir: string, root: string, dotfiles: boolean):
   return entries.filter((e): e is Entry => e !== null);
 }
 
-const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+// Created on first use: building an ICU collator costs several milliseconds of start-up.
+let collator: Intl.Collator | undefined;
 
 /** Folders first, then by the key; names compare naturally ("file2" before "file10"). */
 export function sortEntries(entries: Entry[], sort: Sort): Entry[] {
   const dir = sort.desc ? -1 : 1;
+  collator ??= new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+  const names = collator;
   return entries.sort((a, b) => {
     if (a.type !== b.type) return a.type === 'directory' ? -1 : 1;
     let c = 0;
     if (sort.key === 'size') c = a.size - b.size;
     else if (sort.key === 'date') c = a.mtime.getTime() - b.mtime.getTime();
-    if (c === 0) c = collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    if (c === 0) c = names.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     return c * dir;
   });
 }
@@ -148,7 +151,8 @@ interface CachedListing {
   mtimeMs: number;
   ctimeMs: number;
   readAt: number;
-  entries: Entry[];
+  /** One read shared by every request that finds the listing out of date at the same time. */
+  entries: Promise<Entry[]>;
   /** Rendered bodies by format, sort and URL path. */
   bodies: Map<string, string>;
 }
@@ -173,16 +177,18 @@ export class ListingCache {
     let cached = this.#cache.get(dir);
     const now = Date.now();
     if (cached === undefined || cached.mtimeMs !== dirStat.mtimeMs || cached.ctimeMs !== dirStat.ctimeMs || now - cached.readAt > LISTING_MAX_AGE_MS) {
-      const entries = await readEntries(dir, this.#root, this.#dotfiles);
+      const entries = readEntries(dir, this.#root, this.#dotfiles);
       cached = { mtimeMs: dirStat.mtimeMs, ctimeMs: dirStat.ctimeMs, readAt: now, entries, bodies: new Map() };
       if (this.#cache.size >= 256) this.#cache.clear();
       this.#cache.set(dir, cached);
+      entries.catch(() => this.#cache.delete(dir));
     }
+    const list = await cached.entries;
     const sort = parseSort(query);
     const key = `${json ? 'j' : 'h'}${sort.key}${sort.desc ? '-' : '+'}/${segments.join('/')}`;
     let body = cached.bodies.get(key);
     if (body === undefined) {
-      const sorted = sortEntries([...cached.entries], sort);
+      const sorted = sortEntries([...list], sort);
       body = json ? renderJson(`/${segments.map((seg) => `${seg}/`).join('')}`, sorted) : renderHtml(segments, sorted, sort);
       cached.bodies.set(key, body);
     }
