@@ -47,6 +47,8 @@ interface Generation {
   lastTick: number;
   state: 'standby' | 'loading' | 'ready' | 'draining' | 'dead';
   exited: Promise<void>;
+  /** Requests (and upgraded connections) forwarded to this process and not yet finished. */
+  inflight: number;
   onMessage?: (msg: FromChild) => void;
 }
 
@@ -167,7 +169,11 @@ export class AppHost implements AppRouter {
     if (paths.some((p) => this.#configFiles.has(p))) {
       // The standby read the environment and loader config at boot: start a fresh one.
       if (paths.some((p) => this.#opts.envFile !== undefined && p === resolve(this.#opts.envFile))) {
-        this.#env = { ...process.env, ...readEnvFile(resolve(this.#opts.envFile ?? '')) };
+        try {
+          this.#env = { ...process.env, ...readEnvFile(resolve(this.#opts.envFile ?? '')) };
+        } catch (error) {
+          this.#log.warn(`${this.#stamp()} ⚠ ${error instanceof Error ? error.message : String(error)}; keeping the previous environment`);
+        }
       }
       if (this.#standby !== undefined) this.#kill(this.#standby);
       this.#standby = undefined;
@@ -258,7 +264,10 @@ export class AppHost implements AppRouter {
       lastTick: Date.now(),
       state: 'standby',
       exited: new Promise((r) => child.once('exit', () => r())),
+      inflight: 0,
     };
+    // A failed fork or a send on a channel that just closed: the exit handler does the rest.
+    child.on('error', (error) => this.#log.warn(`${this.#stamp()} ⚠ app process: ${error.message}`));
     this.#all.add(gen);
     child.on('message', (msg: FromChild) => {
       gen.lastTick = Date.now();
@@ -285,9 +294,23 @@ export class AppHost implements AppRouter {
       const fail = (message: string): void =>
         resolve({ ok: false, deps: [], error: { title: 'App process failed to start', message, stack: undefined, file: undefined, line: undefined, column: undefined, frame: undefined } });
       gen.exited.then(() => fail('The app process exited while loading the app (see the terminal for its output)'));
+      // An import that never settles (a top-level await that hangs, a loop at import) must not
+      // leave requests waiting forever: give up, kill the process, show the error.
+      const timer = setTimeout(() => {
+        fail(`Loading the app took longer than ${this.#settings.requestTimeoutMs / 1000} s (a top-level await or a loop at import?)`);
+        gen.child.kill('SIGKILL');
+      }, this.#settings.requestTimeoutMs);
+      timer.unref();
+      void gen.exited.then(() => clearTimeout(timer));
       gen.onMessage = (msg) => {
-        if (msg.type === 'ready') resolve({ ok: true, ms: msg.ms, deps: msg.deps, mounts: msg.mounts });
-        else if (msg.type === 'load-error') resolve({ ok: false, error: msg.error, deps: msg.deps });
+        if (msg.type === 'ready') {
+          clearTimeout(timer);
+          resolve({ ok: true, ms: msg.ms, deps: msg.deps, mounts: msg.mounts });
+        }
+        else if (msg.type === 'load-error') {
+          clearTimeout(timer);
+          resolve({ ok: false, error: msg.error, deps: msg.deps });
+        }
       };
       gen.state = 'loading';
       void gen.booted.then((ok) => {
@@ -304,13 +327,35 @@ export class AppHost implements AppRouter {
     });
   }
 
+  /**
+   * Retire a process once the requests forwarded to it have finished. The server decides, not
+   * the app process: a process that closed its idle connections itself could reset a request
+   * the server had just written on one of them.
+   */
   #drain(gen: Generation): void {
     if (gen.state === 'dead') return;
     gen.state = 'draining';
-    if (gen.child.connected) gen.child.send({ type: 'drain' } satisfies ToChild);
     const timer = setTimeout(() => gen.child.kill('SIGKILL'), this.#settings.drainTimeoutMs);
     timer.unref();
     void gen.exited.then(() => clearTimeout(timer));
+    this.#retireIfIdle(gen);
+  }
+
+  #retireIfIdle(gen: Generation): void {
+    if (gen.state !== 'draining' || gen.inflight > 0) return;
+    gen.agent.destroy();
+    if (gen.child.connected) gen.child.send({ type: 'drain' } satisfies ToChild);
+  }
+
+  #track(gen: Generation): () => void {
+    gen.inflight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      gen.inflight--;
+      this.#retireIfIdle(gen);
+    };
   }
 
   #kill(gen: Generation): void {
@@ -358,8 +403,10 @@ export class AppHost implements AppRouter {
       await Promise.race([hold, new Promise<void>((r) => (timer = setTimeout(r, this.#settings.holdTimeoutMs)))]);
       clearTimeout(timer);
     }
+    if (res.destroyed) return; // the client left while its request was held
     const gen = this.#current;
     if (gen === undefined) return this.#answerDown(req, res);
+    const finished = this.#track(gen);
     const peer = `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? 0}`;
     const headers: http.OutgoingHttpHeaders = { ...req.headers, [MOUNT_HEADER]: prefix, [PEER_HEADER]: peer };
     delete headers.connection;
@@ -374,6 +421,7 @@ export class AppHost implements AppRouter {
     }, this.#settings.requestTimeoutMs);
     res.once('close', () => {
       clearTimeout(timer);
+      finished();
       if (!res.writableFinished) upstream.destroy();
     });
     upstream.on('response', (answer) => {
@@ -411,6 +459,7 @@ export class AppHost implements AppRouter {
     });
     upstream.on('error', () => {
       clearTimeout(timer);
+      if (res.writableEnded) return; // already answered (the 504 above destroys the upstream)
       if (res.headersSent) return void res.destroy();
       if (!res.writableEnded) {
         this.#sendAppError(req, res, 502, undefined, this.#crashed ?? 'The app process went away while answering this request.');
@@ -439,14 +488,21 @@ export class AppHost implements AppRouter {
     if (mount === undefined || gen === undefined) return false;
     const upstream = net.connect(gen.socketPath);
     const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i] ?? ''}: ${req.rawHeaders[i + 1] ?? ''}`);
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i] ?? '';
+      const lower = name.toLowerCase();
+      if (lower === MOUNT_HEADER || lower === PEER_HEADER) continue; // never the client's to set
+      lines.push(`${name}: ${req.rawHeaders[i + 1] ?? ''}`);
+    }
     lines.push(`${MOUNT_HEADER}: ${mount.prefix}`, `${PEER_HEADER}: ${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? 0}`);
     upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.length > 0) upstream.write(head);
     upstream.pipe(socket).pipe(upstream);
+    const finished = this.#track(gen);
     const end = (): void => {
       upstream.destroy();
       socket.destroy();
+      finished();
     };
     upstream.on('error', end);
     socket.on('error', end);

@@ -29,8 +29,7 @@ async function load(msg: Extract<ToChild, { type: 'load' }>): Promise<void> {
     send({ type: 'load-error', error: describeError(error, `Failed to load ${file}`), deps: deps() });
     return;
   }
-  const multiprocess = false;
-  server = http.createServer((req, res) => handle(req, res, mounts, msg.strip, multiprocess));
+  server = http.createServer((req, res) => handle(req, res, mounts, msg.strip, false));
   server.keepAliveTimeout = 60_000;
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     const prefix = String(req.headers[MOUNT_HEADER] ?? '');
@@ -96,11 +95,11 @@ function stripRoutingHeaders(req: IncomingMessage): string {
   return peer;
 }
 
+/** The server has no requests left on this process (it counts them): close and exit. */
 function drain(): void {
   draining = true;
   if (server === undefined) process.exit(0);
   server.close(() => process.exit(0));
-  server.closeIdleConnections();
 }
 
 process.on('message', (msg: ToChild) => {

@@ -11,6 +11,8 @@ import { parseRange, type ByteRange } from './range.js';
 /** Files up to this size are read with one read (no stream machinery) and kept in memory. */
 export const SMALL_FILE = 256 * 1024;
 const BODY_CACHE_BYTES = 32 * 1024 * 1024;
+/** Files modified more recently than this are read afresh rather than cached. */
+const RECENT_MS = 2000;
 const STREAM_CHUNK = 256 * 1024;
 /** Never open a FIFO or device blocking, even if it replaced the file after the stat. */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
@@ -162,7 +164,7 @@ export class FileSender {
       if (encoded === undefined) {
         encoded = await compressBuffer(enc, entry.body);
         entry.encoded[enc] = encoded;
-        this.#cachedBytes += encoded.length;
+        if (this.#bodies.get(path) === entry) this.#cachedBytes += encoded.length;
       }
       return endWith(res, encoded, head);
     }
@@ -222,8 +224,9 @@ export class FileSender {
     const handle = await open(path, OPEN_FLAGS);
     try {
       for (const [i, r] of ranges.entries()) {
-        if (!(await writeAll(res, Buffer.from(heads[i] ?? '')))) return;
-        if (!(await copyRange(handle, r, res))) return;
+        // The client left or the file shrank: Content-Length cannot be met, so end the connection.
+        if (!(await writeAll(res, Buffer.from(heads[i] ?? '')))) return void res.destroy();
+        if (!(await copyRange(handle, r, res))) return void res.destroy();
       }
       res.end(tail);
     } catch {
@@ -264,7 +267,11 @@ export class FileSender {
       await handle.close();
     }
     const entry: CachedBody = { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, body, encoded: {} };
-    if (cached !== undefined) this.#evict(path, cached);
+    // A same-size rewrite within one timestamp tick would keep the key: do not cache a file
+    // modified in the last two seconds (file systems with coarse timestamps tick that slowly).
+    if (Date.now() - st.mtimeMs < RECENT_MS) return entry;
+    const current = this.#bodies.get(path); // re-read: another request may have replaced it meanwhile
+    if (current !== undefined) this.#evict(path, current);
     if (this.#cachedBytes + body.length > BODY_CACHE_BYTES) this.#clear();
     this.#bodies.set(path, entry);
     this.#cachedBytes += body.length;
@@ -348,6 +355,8 @@ async function streamFile(res: Response, path: string, range: ByteRange, via?: T
   try {
     if (via !== undefined) {
       via.on('error', () => res.destroy());
+      // A client that leaves unpipes the compressor, whose pending writes would then never finish.
+      res.once('close', () => via.destroy());
       via.pipe(res);
     }
     const ok = await copyRange(handle, range, via ?? res);
