@@ -181,7 +181,7 @@ interface StartedApps {
 
 async function startApps(opts: Options, root: string, log: Logger): Promise<StartedApps | undefined> {
   if (opts.apps.length === 0) return undefined;
-  const { startAppHost } = await import('./app/host.js');
+  const { startAppHost } = await import('./app/start.js');
   return startAppHost(opts, root, log);
 }
 

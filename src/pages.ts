@@ -3,19 +3,35 @@ import { STATUS_CODES } from 'node:http';
 import type { Response } from './response.js';
 import { escapeHtml } from './static/listing.js';
 
+/** Rendered pages by status and detail: the same few (404 "Nothing here.", 403, 400 reasons) recur. */
+const pages = new Map<string, Buffer>();
+
+function renderPage(status: number, detail: string | undefined): Buffer {
+  const key = `${status}\0${detail ?? ''}`;
+  let body = pages.get(key);
+  if (body === undefined) {
+    const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+    body = Buffer.from(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark"><title>${title}</title></head><body style="font:16px/1.5 system-ui,sans-serif;margin:2rem"><h1 style="font-size:1.3rem">${title}</h1>${detail === undefined ? '' : `<p>${escapeHtml(detail)}</p>`}</body></html>\n`,
+    );
+    if (pages.size >= 64) pages.clear();
+    pages.set(key, body);
+  }
+  return body;
+}
+
 /** Answer with a short error page; `detail` is escaped, never trusted. */
 export function sendError(res: Response, status: number, detail?: string): void {
-  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark"><title>${title}</title></head><body style="font:16px/1.5 system-ui,sans-serif;margin:2rem"><h1 style="font-size:1.3rem">${title}</h1>${detail === undefined ? '' : `<p>${escapeHtml(detail)}</p>`}</body></html>\n`;
+  const body = renderPage(status, detail);
   res.statusCode = status;
   // A failure after a sender or app set headers for the real body (e.g. opening the file failed):
   // this page is plain HTML, so none of that body's representation headers may stay.
   for (const name of ['Content-Encoding', 'Content-Range', 'ETag', 'Last-Modified', 'Accept-Ranges']) res.removeHeader(name);
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('Content-Length', body.length);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-store');
   const head = res.req.method === 'HEAD';
-  res.bytes = head ? 0 : Buffer.byteLength(body);
+  res.bytes = head ? 0 : body.length;
   res.end(head ? undefined : body);
 }

@@ -152,7 +152,7 @@ export function createServer(opts: ServerOptions): ServeHere {
     const mount = app?.match(segments.length === 0 ? '/' : `/${segments.join('/')}${trailingSlash ? '/' : ''}`);
 
     let found: Resolved = { kind: 'missing' };
-    if (readOnly && !resolver.isHiddenPath(segments)) {
+    if (readOnly) {
       found = await resolver.resolve(segments);
       if (found.kind === 'file' && app?.isSource(found.path) === true) found = { kind: 'missing' };
     }
@@ -168,9 +168,7 @@ export function createServer(opts: ServerOptions): ServeHere {
         if (hasIndex) return sender.send(req, res, index.path, index.stat);
       }
     }
-    // Not for hidden paths: `/.private/notes` must not reach `.private/notes.html` (the resolver
-    // only re-checks hidden segments of paths that a symlink changed).
-    if (found.kind === 'missing' && readOnly && !trailingSlash && mount === undefined && !resolver.isHiddenPath(segments)) {
+    if (found.kind === 'missing' && readOnly && !trailingSlash && mount === undefined) {
       const last = segments[segments.length - 1];
       if (last !== undefined && !last.includes('.')) {
         const clean = await resolver.resolve([...segments.slice(0, -1), `${last}.html`]);

@@ -88,8 +88,18 @@ export function describeError(error: unknown, title: string): AppErrorInfo {
 /** `app.ts:3:25` relative to `root` when inside it. */
 export function shortLocation(info: AppErrorInfo, root: string): string {
   if (info.file === undefined) return '';
-  const file = info.file.startsWith(`${root}/`) ? info.file.slice(root.length + 1) : info.file;
-  return `${file}:${info.line ?? '?'}${info.column === undefined ? '' : `:${info.column}`}`;
+  return `${relativeToRoot(info.file, root)}:${info.line ?? '?'}${info.column === undefined ? '' : `:${info.column}`}`;
+}
+
+/** A file named relative to the served root when inside it, absolute otherwise (for the terminal). */
+export function relativeToRoot(file: string, root: string): string {
+  return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
+}
+
+/** The one terminal line for an app error: `✖ GET /x threw: boom (app.ts:3:9)`. */
+export function errorLine(info: AppErrorInfo, root: string): string {
+  const loc = shortLocation(info, root);
+  return `✖ ${info.title}: ${info.message}${loc === '' ? '' : ` (${loc})`}`;
 }
 
 /** The developer error page (loopback clients only): everything escaped. */

@@ -3,21 +3,20 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { parseEnv } from 'node:util';
 import type { Logger } from '../log.js';
 import type { Options } from '../options.js';
 import type { AppMountHandler, AppRouter } from '../server.js';
 import type { Response } from '../response.js';
-import { ServeHereError } from '../errors.js';
 import { Watcher } from '../reload/watch.js';
 import { matchMount, type MountSpec } from './load.js';
-import { sendAppError, shortLocation, type AppErrorInfo } from './error-info.js';
+import { readEnvFile } from './env.js';
+import { errorLine, relativeToRoot, sendAppError, type AppErrorInfo } from './error-info.js';
 import { ERROR_HEADER, MOUNT_HEADER, PEER_HEADER, type FromChild, type ToChild } from './protocol.js';
 import { sendError } from '../pages.js';
 
@@ -53,15 +52,6 @@ interface Generation {
 }
 
 type LoadResult = { ok: true; ms: number; deps: string[]; mounts: Array<{ prefix: string; description: string }> } | { ok: false; error: AppErrorInfo; deps: string[] };
-
-/** Parse `--env-file` (dotenv syntax, via Node's own parser). */
-export function readEnvFile(path: string): Record<string, string> {
-  try {
-    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
-  } catch (error) {
-    throw new ServeHereError(`Cannot read env file "${path}": ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error)}`);
-  }
-}
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -209,7 +199,7 @@ export class AppHost implements AppRouter {
       this.#crashed = undefined;
       this.#watcher?.watchFiles(result.deps);
       const ms = Math.round(performance.now() - started);
-      if (first || this.#descriptions.length === 0) {
+      if (this.#descriptions.length === 0) {
         this.#descriptions = result.mounts.map((m) => `${this.#fileFor(m.prefix)} → ${m.prefix || '/'} (${m.description}), ready in ${ms} ms`);
       }
       if (!first) this.#log.info(`${this.#stamp()} ↻ ${changed === undefined ? 'app' : `${changed} changed →`} reloaded in ${ms} ms`);
@@ -228,13 +218,12 @@ export class AppHost implements AppRouter {
 
   #fileFor(prefix: string): string {
     const m = this.mounts.find((x) => x.prefix === prefix);
-    return m === undefined ? '?' : m.file.startsWith(`${this.#root}/`) ? m.file.slice(this.#root.length + 1) : m.file;
+    return m === undefined ? '?' : relativeToRoot(m.file, this.#root);
   }
 
   #reportFailure(error: AppErrorInfo): void {
-    const loc = shortLocation(error, this.#root);
     const frame = error.frame === undefined ? '' : `\n${error.frame.replace(/^/gm, '    ')}`;
-    this.#log.error(`${this.#stamp()} ✖ ${error.title}: ${error.message}${loc === '' ? '' : ` (${loc})`}${frame}`);
+    this.#log.error(`${this.#stamp()} ${errorLine(error, this.#root)}${frame}`);
     this.#log.warn(`    app routes answer 500 with this error until you save a fix; static files are still served`);
   }
 
@@ -390,8 +379,7 @@ export class AppHost implements AppRouter {
   }
 
   #reportRequestError(error: AppErrorInfo): void {
-    const loc = shortLocation(error, this.#root);
-    this.#log.error(`${this.#stamp()} ✖ ${error.title}: ${error.message}${loc === '' ? '' : ` (${loc})`}`);
+    this.#log.error(`${this.#stamp()} ${errorLine(error, this.#root)}`);
   }
 
   // ---- forwarding ----------------------------------------------------------------------------
@@ -554,29 +542,8 @@ function deferredValue<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
   return { promise, resolve };
 }
 
-/** Start app hosting for the CLI: in a reloading child process, or in process with --no-watch. */
-export async function startAppHost(opts: Options, root: string, log: Logger): Promise<{ router: AppRouter; describe(): string[] }> {
-  for (const app of opts.apps) {
-    let isFile = false;
-    try {
-      isFile = statSync(app.file).isFile();
-    } catch {
-      isFile = false;
-    }
-    if (!isFile) throw new ServeHereError(`Cannot mount app "${app.file}": no such file`, { hint: 'Give the module file, e.g. `serve-here --app app.ts` (relative to the current folder).' });
-  }
-  if (!opts.watch) {
-    const { startInProcess } = await import('./inprocess.js');
-    return startInProcess(opts, root, log);
-  }
-  const host = new AppHost(opts, root, log, settingsFromEnv());
-  process.once('exit', () => host.killAll());
-  await host.start();
-  return { router: host, describe: () => host.describe() };
-}
-
 /** Timeouts can be shortened for tests through the environment (milliseconds). */
-function settingsFromEnv(): HostSettings {
+export function settingsFromEnv(): HostSettings {
   const num = (name: string, fallback: number): number => {
     const v = Number(process.env[name]);
     return Number.isFinite(v) && v > 0 ? v : fallback;

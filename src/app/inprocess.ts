@@ -9,9 +9,9 @@ import type { AppMountHandler, AppRouter } from '../server.js';
 import type { Response } from '../response.js';
 import { ServeHereError } from '../errors.js';
 import { runApp, type RequestMeta } from './adapters.js';
-import { describeError, sendAppError, shortLocation } from './error-info.js';
+import { describeError, errorLine, relativeToRoot, sendAppError, shortLocation } from './error-info.js';
 import { importedFiles, loadMounts, matchMount, type LoadedMount } from './load.js';
-import { readEnvFile } from './host.js';
+import { readEnvFile } from './env.js';
 import { installLightResponse } from './web.js';
 
 export async function startInProcess(opts: Options, root: string, log: Logger): Promise<{ router: AppRouter; describe(): string[] }> {
@@ -49,15 +49,13 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
         };
         runApp(m.app, req, res, meta).catch((error: unknown) => {
           const info = describeError(error, `${req.method ?? 'GET'} ${req.url ?? '/'} threw`);
-          const loc = shortLocation(info, root);
-          log.error(`✖ ${info.title}: ${info.message}${loc === '' ? '' : ` (${loc})`}`);
+          log.error(errorLine(info, root));
           if (res.headersSent) return void res.destroy();
           sendAppError(req, res, { status: 500, info, note: 'The request handler threw.', root });
         });
       },
     });
   }
-  const rel = (f: string): string => (f.startsWith(`${root}/`) ? f.slice(root.length + 1) : f);
   const router: AppRouter = {
     match: (path) => {
       const m = matchMount(loaded, path);
@@ -73,6 +71,6 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
   };
   return {
     router,
-    describe: () => loaded.map((m) => `${rel(m.file)} → ${m.prefix || '/'} (${m.app.description}), in process, loaded in ${ms} ms`),
+    describe: () => loaded.map((m) => `${relativeToRoot(m.file, root)} → ${m.prefix || '/'} (${m.app.description}), in process, loaded in ${ms} ms`),
   };
 }

@@ -61,18 +61,26 @@ function realRequest(self: LazyRequestFields): Request {
   return self[kReal];
 }
 
-const requestProto: object = Object.create(NativeRequest.prototype);
-for (const key of Reflect.ownKeys(NativeRequest.prototype)) {
-  if (key === 'constructor' || key === Symbol.toStringTag) continue;
-  Object.defineProperty(requestProto, key, {
-    get(this: LazyRequestFields) {
-      const real = realRequest(this);
-      const value: unknown = Reflect.get(real, key);
-      return typeof value === 'function' ? value.bind(real) : value;
-    },
-    configurable: true,
-  });
+/**
+ * Give `target` every member of a platform prototype as a getter that reads it from the real
+ * object (`real(this)`), methods bound to it: whatever the fast path does not cover still works.
+ */
+function forwardMembers<T>(target: object, platform: object, real: (self: T) => object): void {
+  for (const key of Reflect.ownKeys(platform)) {
+    if (key === 'constructor' || key === Symbol.toStringTag) continue;
+    Object.defineProperty(target, key, {
+      get(this: T) {
+        const object = real(this);
+        const value: unknown = Reflect.get(object, key);
+        return typeof value === 'function' ? value.bind(object) : value;
+      },
+      configurable: true,
+    });
+  }
 }
+
+const requestProto: object = Object.create(NativeRequest.prototype);
+forwardMembers(requestProto, NativeRequest.prototype, realRequest);
 Object.defineProperties(requestProto, {
   method: { get(this: LazyRequestFields) { return this[kReal]?.method ?? this[kNode].method ?? 'GET'; }, configurable: true },
   url: { get(this: LazyRequestFields) { return this[kUrl]; }, configurable: true },
@@ -131,17 +139,7 @@ class LightResponse {
   }
 }
 Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
-for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
-  if (key === 'constructor' || key === Symbol.toStringTag) continue;
-  Object.defineProperty(LightResponse.prototype, key, {
-    get(this: LightFields) {
-      const real = realResponse(this);
-      const value: unknown = Reflect.get(real, key);
-      return typeof value === 'function' ? value.bind(real) : value;
-    },
-    configurable: true,
-  });
-}
+forwardMembers(LightResponse.prototype, NativeResponse.prototype, realResponse);
 for (const key of ['status', 'statusText', 'ok'] as const) {
   Object.defineProperty(LightResponse.prototype, key, {
     get(this: LightFields) {

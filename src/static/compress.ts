@@ -8,10 +8,16 @@ export type Encoding = 'br' | 'gzip';
 /** Files smaller than this gain too little from compression to be worth the CPU. */
 export const MIN_COMPRESS_SIZE = 1024;
 
-const COMPRESSIBLE = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|wasm|x-sh)|image\/svg\+xml)/;
+const TEXTUAL = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|x-sh)|image\/svg\+xml)/;
 
+/** Text types: sent with `; charset=utf-8`, and compressed. */
+export function isTextual(contentType: string): boolean {
+  return TEXTUAL.test(contentType);
+}
+
+/** Text compresses well, and so does WebAssembly. */
 export function isCompressible(contentType: string): boolean {
-  return COMPRESSIBLE.test(contentType);
+  return TEXTUAL.test(contentType) || contentType.startsWith('application/wasm');
 }
 
 /**

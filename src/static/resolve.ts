@@ -120,11 +120,9 @@ export class Resolver {
     this.#prefix = realRoot.endsWith(sep) ? realRoot : realRoot + sep;
   }
 
-  isHiddenPath(segments: readonly string[]): boolean {
-    return isHidden(segments, this.dotfiles);
-  }
-
+  /** Dotfiles (unless allowed) and `.git` are missing to every caller: the request path, index.html, clean URLs, 404.html. */
   async resolve(segments: readonly string[]): Promise<Resolved> {
+    if (isHidden(segments, this.dotfiles)) return { kind: 'missing' };
     // Plain concatenation is safe (and much cheaper than path.join): parsePath already removed
     // empty, "." and ".." segments and rejected separators inside a segment's decoded text.
     const full = segments.length === 0 ? this.root : `${this.#prefix}${segments.join(sep)}`;

@@ -5,7 +5,7 @@ import type { Transform, Writable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import mime from 'mime';
 import type { Response } from '../response.js';
-import { acceptedEncodings, compressBuffer, createCompressor, isCompressible, MIN_COMPRESS_SIZE, siblingSuffix, type Encoding } from './compress.js';
+import { acceptedEncodings, compressBuffer, createCompressor, isCompressible, isTextual, MIN_COMPRESS_SIZE, siblingSuffix, type Encoding } from './compress.js';
 import { parseRange, type ByteRange } from './range.js';
 
 /** Files up to this size are read with one read (no stream machinery) and kept in memory. */
@@ -17,13 +17,12 @@ const STREAM_CHUNK = 256 * 1024;
 /** Never open a FIFO or device blocking, even if it replaced the file after the stat. */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
-const TEXTUAL = /^(text\/|application\/(javascript|json|xml|ld\+json|manifest\+json|x-sh)|image\/svg\+xml)/;
 
 /** `Content-Type` for a file name: mime's guess, `; charset=utf-8` on text, octet-stream otherwise. */
 export function contentTypeFor(path: string): string {
   const type = mime.getType(path);
   if (type === null) return 'application/octet-stream';
-  return TEXTUAL.test(type) ? `${type}; charset=utf-8` : type;
+  return isTextual(type) ? `${type}; charset=utf-8` : type;
 }
 
 /** Weak validator from size and modification time (never a content hash: that costs a full read). */
