@@ -6,14 +6,14 @@
 //   node app.mjs            full run
 //   node app.mjs --quick    short smoke run
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, median, rssKiB } from './lib.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -38,13 +38,6 @@ function killAll() {
 process.on('exit', killAll);
 process.on('SIGINT', () => process.exit(130));
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function get(port, path, agent) {
   return new Promise((resolve) => {
@@ -99,38 +92,11 @@ function wrk(port, path) {
   });
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-};
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((s.length - 1) * p))];
 };
 
-/** RSS (MiB) of a process and all its descendants, from /proc. */
-function treeRss(pid) {
-  const children = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(entry));
-    } catch {}
-  }
-  let kb = 0;
-  const walk = (p) => {
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) kb += Number(m[1]);
-    } catch {}
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return kb / 1024;
-}
 
 // ---- 1. throughput ---------------------------------------------------------------------------
 
@@ -214,7 +180,7 @@ async function reloads(count) {
     while (firstNewAt === 0 && Date.now() < deadline) await sleep(2);
     latencies.push(firstNewAt === 0 ? Infinity : firstNewAt - saved);
     await sleep(250); // let the old process drain and the new standby boot
-    if (i === 10 || i === count) rss.push({ after: i, mib: treeRss(server.child.pid) });
+    if (i === 10 || i === count) rss.push({ after: i, mib: rssKiB(server.child.pid) / 1024 });
   }
   running = false;
   await Promise.all(workers);

@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { freePort, median, rssKiB } from './lib.mjs';
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, '..');
 const MODULES = join(BENCH, 'node_modules');
@@ -298,17 +299,6 @@ function get(port, path, { keepBody = false, timeoutMs = 30_000 } = {}) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function launch(server, dir, port) {
   const [file, ...args] = serverPin(server.cmd(dir, port));
@@ -333,37 +323,7 @@ async function waitReady(child, port, { limitMs = 15_000, everyMs = 5 } = {}) {
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
-function treePids(root) {
-  const children = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(entry));
-    } catch {}
-  }
-  const out = [];
-  const walk = (pid) => {
-    out.push(pid);
-    for (const kid of children.get(pid) ?? []) walk(kid);
-  };
-  walk(root);
-  return out;
-}
 
-/** VmRSS of a process and its descendants, in KiB. */
-function rssKiB(pid) {
-  let sum = 0;
-  for (const p of treePids(pid)) {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) sum += Number(m[1]);
-    } catch {}
-  }
-  return sum;
-}
 
 async function wrk(port, path, conns, seconds) {
   const argv = loadPin(['wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '10s', '-s', LUA, `http://127.0.0.1:${port}${path}`]);
@@ -412,12 +372,6 @@ async function checkServer(port, fx) {
   return verdict;
 }
 
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 const log = (...a) => console.error(...a);
 
 // ---------------------------------------------------------------------------------------------
