@@ -1,0 +1,54 @@
+// The one contract between the request pipeline (src/server.ts, src/route.ts) and app hosting
+// (src/app/, src/reload/): the server routes, gates and logs; the app layer only runs apps.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ServeResponse } from '../serve-response.js';
+
+/** One mounted app as the router sees it. */
+export interface AppMount {
+  /** "" for the root, else "/api" or "/api/v1" (no trailing slash). */
+  readonly prefix: string;
+  /** The prefix split in decoded segments: [] for the root, ["api", "v1"]. */
+  readonly segments: readonly string[];
+  /** Shown in the log line of requests this app answered: "app" or "/api". */
+  readonly label: string;
+}
+
+/**
+ * What the server decided about one app request, computed once in the server: the app process
+ * (or the in-process runner) uses exactly this and never re-parses the client's request line.
+ */
+export interface AppTarget {
+  mount: AppMount;
+  /**
+   * The path the app sees, starting with "/", as the client encoded it with empty segments
+   * collapsed, plus "?query" when there is one: below the mount when prefixes are stripped
+   * (the default), the whole path with --no-strip-prefix. `//api/x` and `/%61pi/x` both give
+   * "/x" for the "/api" mount, exactly like `/api/x`.
+   */
+  path: string;
+  /** The validated Host ("name" or "name:port", IPv6 in brackets) the app's URL is built from. */
+  host: string;
+  scheme: 'http' | 'https';
+  /** The client, normalised ("::ffff:1.2.3.4" → "1.2.3.4"). */
+  clientAddress: string;
+  clientPort: number;
+}
+
+/** App hosting as the server uses it, the same object in reloading and in-process modes. */
+export interface AppRouter {
+  /** Mounts, longest prefix first. The server matches segments against them. */
+  readonly mounts: readonly AppMount[];
+  /**
+   * True for files never served or listed: every file of the apps' module graphs, the app
+   * files, package.json / tsconfig.json next to an app, the --env-file. Real paths.
+   */
+  isHidden(realPath: string): boolean;
+  /** Answer one request; never throws (errors become 5xx pages on `res`). */
+  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void;
+  /** Hand a WebSocket upgrade to the app; false when the app takes none (the server answers 404). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean;
+  /** Lines for the banner: each mount, its file, its convention. */
+  describe(): string[];
+  close(): Promise<void>;
+}
