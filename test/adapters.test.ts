@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { runApp, type RequestMeta } from '../src/app/adapters.js';
+import { appPath, runApp, type RequestMeta } from '../src/app/adapters.js';
 import { detectApp, type DetectedApp } from '../src/app/detect.js';
 import { request, rawRequest } from './helpers/server.js';
 import { parseRaw, waitUntil } from './helpers/http.js';
@@ -27,9 +27,13 @@ async function serveApp(app: DetectedApp, meta: Partial<RequestMeta> = {}): Prom
   const errors: string[] = [];
   const failures: unknown[] = [];
   const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+    const prefix = meta.prefix ?? '';
+    const strip = meta.strip ?? true;
     const full: RequestMeta = {
-      prefix: '',
-      strip: true,
+      prefix,
+      path: appPath(req.url ?? '/', prefix, strip),
+      strip,
+      host: req.headers.host ?? 'localhost',
       clientAddress: req.socket.remoteAddress ?? '',
       clientPort: req.socket.remotePort ?? 0,
       scheme: 'http',

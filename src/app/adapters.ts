@@ -5,12 +5,19 @@ import { Writable } from 'node:stream';
 import type { DetectedApp, FetchHandler, FetchInfo, NodeHandler, StartResponse, WsgiApp } from './detect.js';
 import { lazyRequest, plainParts } from './web.js';
 
-/** What the adapters know about a request beyond the request itself. */
+/** What the adapters know about a request beyond the request itself (the server's AppTarget). */
 export interface RequestMeta {
   /** Mount prefix: "" or "/api". */
   prefix: string;
-  /** True (default): the app sees the path below its prefix. */
+  /**
+   * The path the app sees, with "?query": below the prefix when `strip` (then "" or "?q" for the
+   * mount itself, as PEP 3333's empty PATH_INFO), else the whole path.
+   */
+  path: string;
+  /** True (default): `path` is below the prefix (SCRIPT_NAME = prefix). */
   strip: boolean;
+  /** The validated Host the app's URL is built from. */
+  host: string;
   clientAddress: string;
   clientPort: number;
   /** Scheme the client used. */
@@ -21,13 +28,18 @@ export interface RequestMeta {
   errors: (text: string) => void;
 }
 
-/** Split a request target into the app's view: path below the prefix (PATH_INFO) and query. */
-export function splitTarget(url: string, meta: RequestMeta): { scriptName: string; pathInfo: string; query: string } {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  const query = q === -1 ? '' : url.slice(q + 1);
-  if (!meta.strip || meta.prefix === '' || !path.startsWith(meta.prefix)) return { scriptName: '', pathInfo: path, query };
-  return { scriptName: meta.prefix, pathInfo: path.slice(meta.prefix.length), query };
+/** The app's view of the target: SCRIPT_NAME (the prefix when stripped), PATH_INFO and query. */
+export function splitTarget(meta: RequestMeta): { scriptName: string; pathInfo: string; query: string } {
+  const q = meta.path.indexOf('?');
+  const pathInfo = q === -1 ? meta.path : meta.path.slice(0, q);
+  const query = q === -1 ? '' : meta.path.slice(q + 1);
+  return { scriptName: meta.strip ? meta.prefix : '', pathInfo, query };
+}
+
+/** Transitional: the app's path from a full request URL (the server will hand it over split). */
+export function appPath(url: string, prefix: string, strip: boolean): string {
+  if (!strip || prefix === '' || !url.startsWith(prefix)) return url;
+  return url.slice(prefix.length);
 }
 
 /** Call the app for one request; rejects if the app throws before answering. */
@@ -45,14 +57,14 @@ export function runApp(app: DetectedApp, req: IncomingMessage, res: ServerRespon
 // ---- node (req, res) -------------------------------------------------------------------------
 
 async function runNode(handler: NodeHandler, req: IncomingMessage, res: ServerResponse, meta: RequestMeta): Promise<void> {
-  const { scriptName, pathInfo, query } = splitTarget(req.url ?? '/', meta);
+  const { scriptName } = splitTarget(meta);
   const extra = req as IncomingMessage & { originalUrl?: string; baseUrl?: string };
   if (scriptName !== '') {
     // As Express's app.use('/api', sub): the app sees the rest, originalUrl and baseUrl keep the prefix.
-    extra.originalUrl = req.url ?? '/';
+    extra.originalUrl = `${scriptName}${meta.path}`;
     extra.baseUrl = scriptName;
-    req.url = `${pathInfo === '' ? '/' : pathInfo}${query === '' ? '' : `?${query}`}`;
   }
+  req.url = meta.path === '' || meta.path[0] === '?' ? `/${meta.path}` : meta.path;
   // Called with exactly (req, res): a third argument means `next` to Express but a parsed URL to polka.
   const result: unknown = handler(req, res);
   if (result instanceof Promise) await result;
@@ -61,9 +73,8 @@ async function runNode(handler: NodeHandler, req: IncomingMessage, res: ServerRe
 // ---- fetch (Request → Response) --------------------------------------------------------------
 
 async function runFetch(handler: FetchHandler, req: IncomingMessage, res: ServerResponse, meta: RequestMeta): Promise<void> {
-  const { pathInfo, query } = splitTarget(req.url ?? '/', meta);
-  const host = req.headers.host ?? 'localhost';
-  const url = `${meta.scheme}://${host}${pathInfo === '' ? '/' : pathInfo}${query === '' ? '' : `?${query}`}`;
+  const { pathInfo, query } = splitTarget(meta);
+  const url = `${meta.scheme}://${meta.host}${pathInfo === '' ? '/' : pathInfo}${query === '' ? '' : `?${query}`}`;
   const request = lazyRequest(req, res, url, meta.prefix);
   const info: FetchInfo = { remoteAddr: { transport: 'tcp', hostname: meta.clientAddress, port: meta.clientPort }, prefix: meta.prefix };
   const response = await handler(request, info);
@@ -151,14 +162,14 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'p
 
 /** The PEP 3333 environ for a request: request data only, nothing from process.env. */
 export function buildEnviron(req: IncomingMessage, meta: RequestMeta, serverPort: number): Record<string, unknown> {
-  const { scriptName, pathInfo, query } = splitTarget(req.url ?? '/', meta);
+  const { scriptName, pathInfo, query } = splitTarget(meta);
   let decodedPath: string;
   try {
     decodedPath = decodeURIComponent(pathInfo);
   } catch {
     decodedPath = pathInfo;
   }
-  const host = req.headers.host ?? 'localhost';
+  const host = meta.host;
   const hostName = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? host);
   const environ: Record<string, unknown> = {
     REQUEST_METHOD: req.method ?? 'GET',

@@ -21,10 +21,11 @@ export interface AppMount {
 export interface AppTarget {
   mount: AppMount;
   /**
-   * The path the app sees, starting with "/", as the client encoded it with empty segments
+   * The path the app sees, as the client encoded it with empty segments
    * collapsed, plus "?query" when there is one: below the mount when prefixes are stripped
    * (the default), the whole path with --no-strip-prefix. `//api/x` and `/%61pi/x` both give
-   * "/x" for the "/api" mount, exactly like `/api/x`.
+   * "/x" for the "/api" mount, exactly like `/api/x`. A request for the mount itself (`/api`,
+   * `/api?q`) gives "" (or "?q"), as PEP 3333's empty PATH_INFO; `/api/` gives "/".
    */
   path: string;
   /** The validated Host ("name" or "name:port", IPv6 in brackets) the app's URL is built from. */

@@ -8,7 +8,7 @@ import type { Options } from '../options.js';
 import type { AppMountHandler, AppRouter } from '../server.js';
 import type { Response } from '../response.js';
 import { ServeHereError } from '../errors.js';
-import { runApp, type RequestMeta } from './adapters.js';
+import { appPath, runApp, type RequestMeta } from './adapters.js';
 import { describeError, errorLine, relativeToRoot, sendAppError, shortLocation } from './error-info.js';
 import { importedFiles, loadMounts, matchMount, type LoadedMount } from './load.js';
 import { readEnvFile } from './env.js';
@@ -40,7 +40,9 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
       handle: (req: IncomingMessage, res: Response) => {
         const meta: RequestMeta = {
           prefix: m.prefix,
+          path: appPath(req.url ?? '/', m.prefix, opts.stripPrefix),
           strip: opts.stripPrefix,
+          host: req.headers.host ?? 'localhost',
           clientAddress: req.socket.remoteAddress ?? '',
           clientPort: req.socket.remotePort ?? 0,
           scheme: 'http',

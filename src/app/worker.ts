@@ -1,7 +1,7 @@
 // Entry of an app process. Booted ahead of time with the loader registered (the prewarmed
 // standby); on `load` it imports the app, serves it on a private Unix socket and says `ready`.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { runApp, type RequestMeta } from './adapters.js';
+import { appPath, runApp, type RequestMeta } from './adapters.js';
 import { describeError } from './error-info.js';
 import { collectRequired, importedFiles, loadMounts, matchMount, registerLoader, type LoadedMount } from './load.js';
 import { installLightResponse } from './web.js';
@@ -56,7 +56,9 @@ function handle(req: IncomingMessage, res: ServerResponse, mounts: LoadedMount[]
   const mount = mounts.find((m) => m.prefix === prefix) ?? matchMount(mounts, req.url ?? '/');
   const meta: RequestMeta = {
     prefix: mount?.prefix ?? '',
+    path: appPath(req.url ?? '/', mount?.prefix ?? '', strip),
     strip,
+    host: req.headers.host ?? 'localhost',
     clientAddress,
     clientPort,
     scheme: 'http',
