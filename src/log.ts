@@ -39,6 +39,26 @@ export function escapeControl(text: string): string {
   );
 }
 
+/** Controls other than newline and tab, for lines that are ours but may quote untrusted text. */
+const UNSAFE_IN_LINES = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+/** The colour codes this logger's palette writes (kleur's bold, dim, colours and their resets). */
+const OWN_SGR = /\x1b\[(?:0|1|2|22|31|32|33|35|36|39)m/y;
+
+/**
+ * Make a message line safe for the terminal: every control character becomes \xHH (so quoted
+ * request data, e.g. a body V8 quotes in a JSON.parse error, cannot move the cursor, retitle the
+ * window or clear the screen); newlines and tabs stay; with colour on, the palette's own SGR codes stay.
+ */
+export function escapeLines(text: string, keepColour: boolean): string {
+  return text.replace(UNSAFE_IN_LINES, (ch, offset: number) => {
+    if (keepColour && ch === '\x1b') {
+      OWN_SGR.lastIndex = offset;
+      if (OWN_SGR.test(text)) return ch;
+    }
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
@@ -176,6 +196,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const err = opts.err ?? process.stderr;
   const format = opts.format ?? 'dev';
   const colors = palette(opts.color);
+  const colorOn = opts.color ?? kleur.enabled;
   let pending = '';
   let scheduled = false;
   const flush = (): void => {
@@ -201,15 +222,15 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     info(text) {
       flush();
-      out.write(`${text}\n`);
+      out.write(`${escapeLines(text, colorOn)}\n`);
     },
     warn(text) {
       flush();
-      err.write(`${colors.yellow(text)}\n`);
+      err.write(`${colors.yellow(escapeLines(text, colorOn))}\n`);
     },
     error(text) {
       flush();
-      err.write(`${colors.red(text)}\n`);
+      err.write(`${colors.red(escapeLines(text, colorOn))}\n`);
     },
   };
 }

@@ -1,6 +1,6 @@
 // Small built-in pages: errors the server itself answers with (4xx/5xx), always escaped.
 import { STATUS_CODES } from 'node:http';
-import type { Response } from './response.js';
+import type { ServeResponse } from './serve-response.js';
 import { escapeHtml } from './static/listing.js';
 
 /** Rendered pages by status and detail: the same few (404 "Nothing here.", 403, 400 reasons) recur. */
@@ -21,7 +21,7 @@ function renderPage(status: number, detail: string | undefined): Buffer {
 }
 
 /** Answer with a short error page; `detail` is escaped, never trusted. */
-export function sendError(res: Response, status: number, detail?: string): void {
+export function sendError(res: ServeResponse, status: number, detail?: string): void {
   const body = renderPage(status, detail);
   res.statusCode = status;
   // A failure after a sender or app set headers for the real body (e.g. opening the file failed):
@@ -32,6 +32,5 @@ export function sendError(res: Response, status: number, detail?: string): void 
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-store');
   const head = res.req.method === 'HEAD';
-  res.bytes = head ? 0 : body.length;
   res.end(head ? undefined : body);
 }

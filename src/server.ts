@@ -1,39 +1,26 @@
-// The HTTP server: lifecycle (listen, graceful close) and the request pipeline.
-// Order: host check → static file → app mount → listing → SPA fallback → 404.
+// The HTTP server: wiring only. Every request and every upgrade reads top to bottom:
+// gate (Host check; access control next) → route (a Decision) → respond.
 import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realpathSync, statSync } from 'node:fs';
-import { once } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { createLogger, type Logger } from './log.js';
-import { hostPolicyFor, isHostAllowed, type HostPolicy } from './host-check.js';
+import type { AppRouter } from './app/contract.js';
+import { Gate } from './gate.js';
+import { route, routeUpgrade, MAX_HEADER_LINES, type RouteContext } from './route.js';
+import { respond, type RespondContext } from './respond/respond.js';
+import { logRequest, logUpgrade } from './request-log.js';
+import { limitConnections, SHARED_PER_CLIENT } from './connection-limits.js';
+import { closeGracefully, listenWithFallback, type ListenOptions } from './listen.js';
+import { rawResponse, refuseUpgrade, statusForParseError } from './raw-response.js';
 import { sendError } from './pages.js';
-import { Response } from './response.js';
-import { parsePath, Resolver, type Resolved } from './static/resolve.js';
+import { ServeResponse } from './serve-response.js';
+import { Resolver } from './static/resolve.js';
 import { FileSender } from './static/send.js';
 import { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
 
-/** An app mounted at a path prefix; the server calls it for requests no static file answered. */
-export interface AppMountHandler {
-  /** "" for the root, else "/api". */
-  readonly prefix: string;
-  /** Shown in the log line of requests this app answered. */
-  readonly label: string;
-  handle(req: IncomingMessage, res: Response): void;
-}
-
-/** What the server asks of the app layer (see src/app/): routing and the app's own sources. */
-export interface AppRouter {
-  /** The mount owning a decoded path, longest prefix first. */
-  match(path: string): AppMountHandler | undefined;
-  /** True for files of an app's module graph, which are never served as static files. */
-  isSource(realPath: string): boolean;
-  /** Forward an upgrade (WebSocket) request, or refuse it. */
-  upgrade?(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): boolean;
-  close?(): Promise<void>;
-}
+export type { ListenOptions } from './listen.js';
 
 export interface ServerOptions {
   /** Folder to serve. */
@@ -43,25 +30,22 @@ export interface ServerOptions {
   cors?: boolean;
   spa?: boolean;
   compress?: boolean;
-  /** Address the server will be bound to; decides the Host check (loopback → checked). */
+  /** Address the server will be bound to; the Host check follows the address actually bound. */
   host?: string;
   allowedHosts?: string[] | undefined;
   logger?: Logger;
   app?: AppRouter;
+  /** Apps see the path below their mount (default true; --no-strip-prefix turns it off). */
+  stripPrefix?: boolean;
   headersTimeout?: number;
   requestTimeout?: number;
   keepAliveTimeout?: number;
-}
-
-export interface ListenOptions {
-  port: number;
-  host?: string;
-  /** On EADDRINUSE, try the next ports (up to this many) instead of failing. */
-  portFallback?: number;
+  /** Open connections one client address may hold (default: 64 when shared, no cap on loopback). */
+  connectionsPerClient?: number;
 }
 
 export interface ServeHere {
-  readonly server: http.Server<typeof IncomingMessage, typeof Response>;
+  readonly server: http.Server<typeof IncomingMessage, typeof ServeResponse>;
   readonly root: string;
   /** Listen; resolves to the bound address (the real port when 0 was asked). */
   listen(opts: ListenOptions): Promise<AddressInfo>;
@@ -69,149 +53,52 @@ export interface ServeHere {
   close(graceMs?: number): Promise<void>;
 }
 
-const ALLOW = 'GET, HEAD, OPTIONS';
-
 /** Create a serve-here server for a folder without the CLI (tests and embedders use this). */
 export function createServer(opts: ServerOptions): ServeHere {
-  let root: string;
-  try {
-    root = realpathSync(opts.root);
-  } catch (error) {
-    throw new ServeHereError(`Cannot serve directory "${opts.root}": ${errorCode(error) === 'ENOENT' ? 'no such directory' : String(error)}`, { cause: error });
-  }
-  if (!statSync(root).isDirectory()) throw new ServeHereError(`Cannot serve "${opts.root}": not a directory`);
-
+  const root = realRoot(opts.root);
   const logger = opts.logger ?? createLogger();
   const dotfiles = opts.dotfiles === true;
-  const listing = opts.listing !== false;
   const cors = opts.cors === true;
-  const spa = opts.spa === true;
-  const app = opts.app;
-  const resolver = new Resolver(root, dotfiles);
-  const sender = new FileSender({ compress: opts.compress !== false });
-  const listings = new ListingCache(root, dotfiles);
-  let hostPolicy: HostPolicy = hostPolicyFor(opts.host ?? '127.0.0.1', opts.allowedHosts);
+  const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts });
+  const routing: RouteContext = {
+    resolver: new Resolver(root, dotfiles),
+    app: opts.app,
+    listing: opts.listing !== false,
+    spa: opts.spa === true,
+    stripPrefix: opts.stripPrefix !== false,
+    scheme: 'http',
+  };
+  const responding: RespondContext = {
+    sender: new FileSender({ compress: opts.compress !== false }),
+    listings: new ListingCache(root, dotfiles),
+    app: opts.app,
+    cors,
+  };
 
   const headersTimeout = opts.headersTimeout ?? 10_000;
   const server = http.createServer({
-    ServerResponse: Response,
+    ServerResponse: ServeResponse,
     maxHeaderSize: 16 * 1024,
     headersTimeout,
     requestTimeout: opts.requestTimeout ?? 30_000,
     keepAliveTimeout: opts.keepAliveTimeout ?? 5_000,
     connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeout / 4))),
   });
-  server.maxHeadersCount = 100;
+  // One more than the limit, so route() can tell "too many" (431) from "exactly the limit".
+  server.maxHeadersCount = MAX_HEADER_LINES + 1;
   server.timeout = 120_000; // an idle socket mid-response (a stalled reader) is dropped eventually
+  limitConnections(server, () => opts.connectionsPerClient ?? (gate.shared ? SHARED_PER_CLIENT : Infinity));
 
-  const logRequest = (req: IncomingMessage, res: Response): void => {
-    const url = req.url ?? '-'; // apps at a prefix see a rewritten req.url; the log shows what was asked
-    const wireStart = req.socket.bytesWritten;
-    res.once('close', () => {
-      let bytes = res.bytes;
-      if (bytes === 0 && req.method !== 'HEAD' && res.statusCode !== 304) {
-        const len = Number(res.getHeader('content-length'));
-        // An app's streamed body of unknown length: count what went on the wire instead.
-        bytes = Number.isFinite(len) ? len : Math.max(0, req.socket.bytesWritten - wireStart);
-      }
-      const ip = req.socket.remoteAddress ?? '-';
-      logger.request({
-        time: new Date(),
-        ip: ip.startsWith('::ffff:') ? ip.slice(7) : ip,
-        method: req.method ?? '-',
-        url,
-        httpVersion: req.httpVersion,
-        status: res.statusCode,
-        bytes,
-        ms: performance.now() - res.started,
-        via: res.via,
-        aborted: !res.writableFinished,
-        referer: req.headers.referer,
-        userAgent: req.headers['user-agent'],
-      });
-    });
-  };
-
-  const send404 = async (req: IncomingMessage, res: Response): Promise<void> => {
-    const page = await resolver.resolve(['404.html']);
-    if (page.kind === 'file') return sender.send(req, res, page.path, page.stat, 404);
-    sendError(res, 404, 'Nothing here.');
-  };
-
-  const handle = async (req: IncomingMessage, res: Response): Promise<void> => {
-    if (!isHostAllowed(hostPolicy, req.headers.host)) {
-      return sendError(res, 403, 'This server only answers requests addressed to localhost. Start it with --host to share it.');
-    }
+  const handle = async (req: IncomingMessage, res: ServeResponse): Promise<void> => {
+    const passed = gate.check(req);
+    if (!passed.ok) return sendError(res, passed.status, passed.detail);
     if (cors) res.setHeader('Access-Control-Allow-Origin', '*');
-    const target = req.url ?? '/';
-    const parsed = parsePath(target);
-    if (parsed.kind === 'bad') return sendError(res, 400, parsed.reason);
-    const { segments, trailingSlash } = parsed;
-    const method = req.method ?? 'GET';
-    const readOnly = method === 'GET' || method === 'HEAD';
-    const mount = app?.match(segments.length === 0 ? '/' : `/${segments.join('/')}${trailingSlash ? '/' : ''}`);
-
-    let found: Resolved = { kind: 'missing' };
-    if (readOnly) {
-      found = await resolver.resolve(segments);
-      if (found.kind === 'file' && app?.isSource(found.path) === true) found = { kind: 'missing' };
-    }
-    if (found.kind === 'file') {
-      if (trailingSlash) found = { kind: 'missing' }; // a file is not a folder (as CPython: 404)
-      else return sender.send(req, res, found.path, found.stat);
-    }
-    if (found.kind === 'dir') {
-      const index = await resolver.resolve([...segments, 'index.html']);
-      const hasIndex = index.kind === 'file';
-      if (hasIndex || mount === undefined) {
-        if (!trailingSlash && segments.length > 0) return redirectToSlash(res, segments, target);
-        if (hasIndex) return sender.send(req, res, index.path, index.stat);
-      }
-    }
-    if (found.kind === 'missing' && readOnly && !trailingSlash && mount === undefined) {
-      const last = segments[segments.length - 1];
-      if (last !== undefined && !last.includes('.')) {
-        const clean = await resolver.resolve([...segments.slice(0, -1), `${last}.html`]);
-        if (clean.kind === 'file') return sender.send(req, res, clean.path, clean.stat);
-      }
-    }
-    if (mount !== undefined) {
-      res.via = mount.label;
-      return mount.handle(req, res);
-    }
-    if (method === 'OPTIONS') return answerOptions(req, res, cors);
-    if (!readOnly) {
-      res.setHeader('Allow', ALLOW);
-      return sendError(res, 405, `Method ${method} is not allowed here.`);
-    }
-    if (found.kind === 'dir' && listing) return sendListing(req, res, found, segments, target);
-    if (spa && wantsHtml(req)) {
-      const last = segments[segments.length - 1];
-      if (last === undefined || !last.includes('.')) {
-        const index = await resolver.resolve(['index.html']);
-        if (index.kind === 'file') return sender.send(req, res, index.path, index.stat);
-      }
-    }
-    return send404(req, res);
+    const decision = await route(routing, req, passed.host);
+    await respond(responding, req, res, decision);
   };
 
-  const sendListing = async (req: IncomingMessage, res: Response, dir: Extract<Resolved, { kind: 'dir' }>, segments: string[], target: string): Promise<void> => {
-    const q = target.indexOf('?');
-    const json = (req.headers.accept ?? '').includes('application/json');
-    const body = await listings.render(dir.path, dir.stat, segments, q === -1 ? '' : target.slice(q + 1), json);
-    const length = Buffer.byteLength(body);
-    res.setHeader('Content-Type', json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache');
-    res.setHeader('Vary', 'Accept');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Content-Length', length);
-    if (req.method === 'HEAD') return void res.end();
-    res.bytes = length;
-    res.end(body);
-  };
-
-  server.on('request', (req: IncomingMessage, res: Response) => {
-    if (!logger.quiet) logRequest(req, res);
+  server.on('request', (req: IncomingMessage, res: ServeResponse) => {
+    logRequest(logger, req, res);
     handle(req, res).catch((error: unknown) => {
       // A file removed between its stat and its open is simply gone.
       if (errorCode(error) === 'ENOENT' && !res.headersSent) return sendError(res, 404, 'Nothing here.');
@@ -220,97 +107,58 @@ export function createServer(opts: ServerOptions): ServeHere {
       else res.destroy();
     });
   });
-  server.on('clientError', (error: Error & { code?: string }, socket) => {
-    // Malformed requests, oversized headers and header timeouts: a 4xx when the socket allows it.
+
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    // Malformed requests, oversized headers, timeouts: a status that says why, when the socket allows it.
     if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) return void socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const reason = http.STATUS_CODES[status] ?? 'Bad Request';
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`);
+    const { status, detail } = statusForParseError(error);
+    socket.end(rawResponse(status, detail));
   });
-  // Upgraded (WebSocket) sockets are no longer the HTTP server's: close() must end them itself.
+
+  // Upgraded sockets are no longer the HTTP server's: close() must end them itself.
   const upgraded = new Set<Duplex>();
-  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-    if (isHostAllowed(hostPolicy, req.headers.host) && app?.upgrade?.(req, socket, head) === true) {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const passed = gate.check(req);
+    const decision = passed.ok ? routeUpgrade(routing, req, passed.host) : { kind: 'error' as const, status: passed.status, detail: passed.detail };
+    if (decision.kind === 'app' && opts.app?.upgrade(req, socket, head, decision.target) === true) {
       upgraded.add(socket);
       socket.once('close', () => upgraded.delete(socket));
-      return;
+      return logUpgrade(logger, req, socket, 101, decision.target.mount.label);
     }
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    const status = decision.kind === 'error' ? decision.status : 404;
+    const detail = decision.kind === 'error' ? decision.detail : 'This app takes no upgrades.';
+    logUpgrade(logger, req, socket, status, decision.kind === 'app' ? decision.target.mount.label : 'static');
+    refuseUpgrade(socket, status, detail);
+  });
+
+  // A listening server with no 'error' listener would throw on the first socket-level error.
+  server.on('error', (error) => {
+    if (server.listening) logger.error(`Server error: ${error.message}`);
   });
 
   return {
     server,
     root,
     async listen(lo: ListenOptions): Promise<AddressInfo> {
-      const host = lo.host ?? opts.host ?? '127.0.0.1';
-      hostPolicy = hostPolicyFor(host, opts.allowedHosts);
-      const tries = lo.portFallback ?? 0;
-      for (let attempt = 0; ; attempt++) {
-        const port = lo.port === 0 ? 0 : lo.port + attempt;
-        try {
-          return await listenOnce(server, port, host);
-        } catch (error) {
-          const code = errorCode(error);
-          if (host === '::' && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) return listenOnce(server, port, '0.0.0.0');
-          if (code !== 'EADDRINUSE' || attempt >= tries || port >= 65535) throw error;
-        }
-      }
+      const address = await listenWithFallback(server, lo.port, lo.host ?? opts.host ?? '127.0.0.1', lo.portFallback ?? 0);
+      gate.bound(address.address);
+      return address;
     },
     async close(graceMs = 3000): Promise<void> {
-      if (!server.listening) return;
-      const closed = once(server, 'close');
-      server.close();
-      server.closeIdleConnections();
-      const timer = setTimeout(() => {
-        server.closeAllConnections();
-        for (const socket of upgraded) socket.destroy();
-      }, graceMs);
-      timer.unref();
-      await closed;
-      clearTimeout(timer);
-      await app?.close?.();
+      await closeGracefully(server, upgraded, graceMs);
+      await opts.app?.close();
     },
   };
 }
 
-function listenOnce(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      server.off('listening', onListening);
-      reject(error);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo); // a TCP listen always yields an AddressInfo
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
-}
-
-function redirectToSlash(res: Response, segments: string[], target: string): void {
-  // Built from the cleaned segments: one leading slash, so never `//host` (CVE-2021-28861).
-  const q = target.indexOf('?');
-  const location = `/${segments.map(encodeURIComponent).join('/')}/${q === -1 ? '' : target.slice(q)}`;
-  res.statusCode = 301;
-  res.setHeader('Location', location);
-  res.setHeader('Content-Length', 0);
-  res.end();
-}
-
-function answerOptions(req: IncomingMessage, res: Response, cors: boolean): void {
-  res.statusCode = 204;
-  res.setHeader('Allow', ALLOW);
-  if (cors && req.headers['access-control-request-method'] !== undefined) {
-    res.setHeader('Access-Control-Allow-Methods', ALLOW);
-    const asked = req.headers['access-control-request-headers'];
-    if (asked !== undefined) res.setHeader('Access-Control-Allow-Headers', asked);
-    res.setHeader('Access-Control-Max-Age', '600');
+function realRoot(dir: string): string {
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch (error) {
+    throw new ServeHereError(`Cannot serve directory "${dir}": ${errorCode(error) === 'ENOENT' ? 'no such directory' : String(error)}`, { cause: error });
   }
-  res.end();
-}
-
-function wantsHtml(req: IncomingMessage): boolean {
-  return (req.headers.accept ?? '').includes('text/html');
+  if (!statSync(root).isDirectory()) throw new ServeHereError(`Cannot serve "${dir}": not a directory`);
+  return root;
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { escapeHtml } from '../static/listing.js';
 import { isLoopbackAddress } from '../host-check.js';
 import { sendError } from '../pages.js';
-import type { Response } from '../response.js';
+import type { ServeResponse } from '../serve-response.js';
 
 export interface AppErrorInfo {
   /** What failed: "Failed to load app.ts", "GET /x threw". */
@@ -130,7 +130,7 @@ export function renderErrorText(info: AppErrorInfo, root: string): string {
  * Answer with an app error: the developer page (HTML for browsers, text otherwise) only for
  * clients on this machine; others get a plain status page, since stacks leak paths and source.
  */
-export function sendAppError(req: IncomingMessage, res: Response, opts: { status: number; info: AppErrorInfo | undefined; note: string; root: string }): void {
+export function sendAppError(req: IncomingMessage, res: ServeResponse, opts: { status: number; info: AppErrorInfo | undefined; note: string; root: string }): void {
   const { status, info, note, root } = opts;
   const local = isLoopbackAddress(req.socket.remoteAddress ?? '');
   if (!local || info === undefined) return sendError(res, status, local ? note : undefined);
@@ -141,6 +141,5 @@ export function sendAppError(req: IncomingMessage, res: Response, opts: { status
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.bytes = req.method === 'HEAD' ? 0 : Buffer.byteLength(body);
   res.end(req.method === 'HEAD' ? undefined : body);
 }

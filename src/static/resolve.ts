@@ -4,7 +4,7 @@ import { readdir, stat, type Stats } from 'node:fs';
 import { sep } from 'node:path';
 
 export type ParsedPath =
-  | { kind: 'ok'; segments: string[]; trailingSlash: boolean }
+  | { kind: 'ok'; segments: string[]; raw: string[]; trailingSlash: boolean }
   | { kind: 'bad'; reason: string };
 
 export type Resolved =
@@ -26,6 +26,7 @@ export function parsePath(target: string): ParsedPath {
   if (h !== -1 && h < end) end = h;
   let path = target.slice(0, end);
   if (path[0] !== '/') return { kind: 'bad', reason: 'Request target must start with "/"' };
+  const raw = path.split('/').filter((s) => s !== '' && s !== '.');
   if (path.includes('%')) {
     try {
       path = decodeURIComponent(path);
@@ -41,7 +42,7 @@ export function parsePath(target: string): ParsedPath {
     if (seg === '..') return { kind: 'bad', reason: 'Parent segment ("..") in path' };
     segments.push(seg);
   }
-  return { kind: 'ok', segments, trailingSlash: path.length > 1 && path.endsWith('/') };
+  return { kind: 'ok', segments, raw, trailingSlash: path.length > 1 && path.endsWith('/') };
 }
 
 /** Dotfiles are hidden unless allowed; `.git` stays hidden even then. */

@@ -4,7 +4,7 @@ import { constants, type Stats } from 'node:fs';
 import type { Transform, Writable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import mime from 'mime';
-import type { Response } from '../response.js';
+import type { ServeResponse } from '../serve-response.js';
 import { acceptedEncodings, compressBuffer, createCompressor, isCompressible, isTextual, MIN_COMPRESS_SIZE, siblingSuffix, type Encoding } from './compress.js';
 import { parseRange, type ByteRange } from './range.js';
 
@@ -95,7 +95,7 @@ export class FileSender {
   }
 
   /** Send `path` (already resolved and stat'ed) as the response; `status` 404 for a 404 page. */
-  async send(req: IncomingMessage, res: Response, path: string, st: Stats, status = 200): Promise<void> {
+  async send(req: IncomingMessage, res: ServeResponse, path: string, st: Stats, status = 200): Promise<void> {
     const { etag, lastModified, type } = this.#metaFor(path, st);
     const isOk = status === 200;
     res.setHeader('Content-Type', type);
@@ -173,12 +173,11 @@ export class FileSender {
     }
     const compressor = createCompressor(enc, st.size);
     compressor.on('data', (chunk: Buffer) => {
-      res.bytes += chunk.length;
     });
     return streamFile(res, path, { start: 0, end: st.size - 1 }, compressor);
   }
 
-  async #sendWhole(res: Response, path: string, st: Stats, status: number, head: boolean): Promise<void> {
+  async #sendWhole(res: ServeResponse, path: string, st: Stats, status: number, head: boolean): Promise<void> {
     res.statusCode = status;
     if (st.size <= SMALL_FILE) {
       // endWith sets Content-Length from the bytes actually read (a file can shrink after the stat)
@@ -190,23 +189,21 @@ export class FileSender {
       res.end();
       return;
     }
-    res.bytes = st.size;
     // Read no further than the size announced in Content-Length: a file that grows while it is
     // sent (a log, a download in progress) would otherwise overrun the response on a keep-alive
     // connection and corrupt the next one.
     return streamFile(res, path, { start: 0, end: st.size - 1 });
   }
 
-  async #sendRange(res: Response, path: string, st: Stats, range: ByteRange): Promise<void> {
+  async #sendRange(res: ServeResponse, path: string, st: Stats, range: ByteRange): Promise<void> {
     const length = range.end - range.start + 1;
     res.statusCode = 206;
     res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${st.size}`);
     res.setHeader('Content-Length', length);
-    res.bytes = length;
     return streamFile(res, path, range);
   }
 
-  async #sendMultipart(res: Response, path: string, st: Stats, ranges: ByteRange[], type: string): Promise<void> {
+  async #sendMultipart(res: ServeResponse, path: string, st: Stats, ranges: ByteRange[], type: string): Promise<void> {
     const boundary = `serve-here-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
     const heads = ranges.map(
       (r, i) => `${i === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${r.start}-${r.end}/${st.size}\r\n\r\n`,
@@ -219,7 +216,6 @@ export class FileSender {
     res.statusCode = 206;
     res.setHeader('Content-Type', `multipart/byteranges; boundary=${boundary}`);
     res.setHeader('Content-Length', length);
-    res.bytes = length;
     const handle = await open(path, OPEN_FLAGS);
     try {
       for (const [i, r] of ranges.entries()) {
@@ -349,7 +345,7 @@ async function copyRange(handle: FileHandle, range: ByteRange, out: Writable): P
 }
 
 /** Stream a file (or a range of it) into the response, optionally through a compressor. */
-async function streamFile(res: Response, path: string, range: ByteRange, via?: Transform): Promise<void> {
+async function streamFile(res: ServeResponse, path: string, range: ByteRange, via?: Transform): Promise<void> {
   const handle = await open(path, OPEN_FLAGS);
   try {
     if (via !== undefined) {
@@ -367,13 +363,12 @@ async function streamFile(res: Response, path: string, range: ByteRange, via?: T
   }
 }
 
-function endWith(res: Response, body: Buffer, head: boolean): void {
+function endWith(res: ServeResponse, body: Buffer, head: boolean): void {
   if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', body.length);
   if (head) {
     res.end();
     return;
   }
-  res.bytes = body.length;
   res.end(body);
 }
 

@@ -1,0 +1,276 @@
+// Tests for the request pipeline (src/server.ts, gate.ts, route.ts, respond/, request-log.ts,
+// raw-response.ts): protocol edges, the one gate for requests and upgrades, the route table,
+// byte counts in the log, escaped terminal lines.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import http from 'node:http';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AppRouter, AppMount } from '../src/app/contract.js';
+import { route, type Decision, type RouteContext } from '../src/route.js';
+import { Resolver } from '../src/static/resolve.js';
+import type { IncomingMessage } from 'node:http';
+import { makeTree, removeTree, rawRequest, startServer, type Running } from './helpers/server.js';
+import { parseRaw, rawGet, waitUntil } from './helpers/http.js';
+
+const mount = (prefix: string): AppMount => ({ prefix, segments: prefix.split('/').filter((s) => s !== ''), label: prefix === '' ? 'app' : prefix });
+
+/** A router whose apps answer with what they were given, and a few canned answers. */
+function echoRouter(mounts: AppMount[]): AppRouter {
+  return {
+    mounts: [...mounts].sort((a, b) => b.prefix.length - a.prefix.length),
+    isHidden: () => false,
+    handle(req, res, target) {
+      if (target.path.startsWith('/see-other')) {
+        res.writeHead(303, { Location: '/elsewhere' });
+        return void res.end();
+      }
+      if (target.path.startsWith('/stream')) {
+        res.write('abc');
+        res.write(Buffer.from('defg'));
+        return void res.end('hij');
+      }
+      if (target.path.startsWith('/throw')) throw new Error('bad JSON: "\x1b]0;pwned\x07\x1b[2J"');
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ ...target, mount: target.mount.prefix, method: req.method }));
+    },
+    upgrade(_req, socket) {
+      socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n');
+      return true;
+    },
+    describe: () => [],
+    close: async () => {},
+  };
+}
+
+// --- route(): the decision table, no socket -----------------------------------------------------
+
+const table = suite('route()');
+let base = '';
+let ctx: RouteContext;
+
+table.before(async () => {
+  base = await makeTree({ 'a.txt': 'a', 'dir/index.html': '<p>i</p>', 'plain/x.txt': 'x', 'api/readme.txt': 'r', 'page.html': 'p' });
+  ctx = { resolver: new Resolver(base, false), app: echoRouter([mount('/api')]), listing: true, spa: false, stripPrefix: true, scheme: 'http' };
+});
+table.after(() => removeTree(base));
+
+function fakeReq(url: string, method = 'GET', headers: Record<string, string> = {}): IncomingMessage {
+  const rawHeaders = Object.entries(headers).flat();
+  return { url, method, headers, rawHeaders, socket: { remoteAddress: '::ffff:10.0.0.9', remotePort: 4321 } } as unknown as IncomingMessage;
+}
+
+async function decide(url: string, method = 'GET'): Promise<Decision> {
+  return route(ctx, fakeReq(url, method), { kind: 'name', name: 'localhost', port: '8000', host: 'localhost:8000' });
+}
+
+table('route() decides files, redirects, listings, clean URLs, 404 and 405', async () => {
+  assert.is((await decide('/a.txt')).kind, 'file');
+  assert.equal(await decide('/plain'), { kind: 'redirect', location: '/plain/' });
+  assert.is((await decide('/plain/')).kind, 'listing');
+  assert.is((await decide('/page')).kind, 'file');
+  const missing = await decide('/nope');
+  assert.is(missing.kind === 'error' ? missing.status : 0, 404);
+  const post = await decide('/a.txt', 'POST');
+  assert.is(post.kind === 'error' ? post.status : 0, 405);
+  assert.is((await decide('/a.txt', 'OPTIONS')).kind, 'options');
+});
+
+table('route() splits the app path once: //api/x and /%61pi/x reach /api exactly like /api/x', async () => {
+  for (const url of ['/api/x?q=1', '//api/x?q=1', '/%61pi/x?q=1', '/api//x?q=1', '/./api/x?q=1']) {
+    const d = await decide(url);
+    assert.is(d.kind, 'app', url);
+    if (d.kind !== 'app') continue;
+    assert.is(d.target.mount.prefix, '/api', url);
+    assert.is(d.target.path, '/x?q=1', url);
+    assert.is(d.target.host, 'localhost:8000', url);
+    assert.is(d.target.clientAddress, '10.0.0.9', url);
+  }
+  const bare = await decide('/api');
+  assert.is(bare.kind === 'app' ? bare.target.path : '?', '');
+  const slash = await decide('/api/');
+  assert.is(slash.kind === 'app' ? slash.target.path : '?', '/');
+  assert.is((await decide('/api/readme.txt')).kind, 'file', 'a file under the prefix still wins');
+  assert.is((await decide('/apix')).kind, 'error', '/apix is not under /api');
+});
+
+table.run();
+
+// --- protocol edges on a real socket -------------------------------------------------------------
+
+const proto = suite('protocol edges');
+let srv: Running;
+
+proto.before(async () => {
+  base = await makeTree({ 'a.txt': 'hello world' });
+  srv = await startServer({ root: base, app: echoRouter([mount('/api')]) });
+});
+proto.after(async () => {
+  await srv.close();
+  await removeTree(base);
+});
+
+proto('an unknown but well-formed method is 501; garbage stays 400', async () => {
+  for (const method of ['FOO', 'XYZBOGUS']) {
+    const res = parseRaw(await rawRequest(srv.port, `${method} /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n`));
+    assert.is(res.status, 501, method);
+  }
+  assert.is(parseRaw(await rawRequest(srv.port, 'HELLO THERE\r\n\r\n')).status, 400);
+});
+
+proto('HTTP/9.9 is 505', async () => {
+  assert.is(parseRaw(await rawRequest(srv.port, 'GET /a.txt HTTP/9.9\r\nHost: localhost\r\n\r\n')).status, 505);
+});
+
+proto('a request line over the limit is 414, oversized headers 431', async () => {
+  const long = parseRaw(await rawRequest(srv.port, `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`));
+  assert.is(long.status, 414);
+  const big = parseRaw(await rawRequest(srv.port, `GET /a.txt HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`));
+  assert.is(big.status, 431);
+});
+
+proto('more header lines than the limit is 431, not a silently dropped Range', async () => {
+  const filler = Array.from({ length: 100 }, (_, i) => `X-F${i}: ${i}\r\n`).join('');
+  const res = parseRaw(await rawRequest(srv.port, `GET /a.txt HTTP/1.1\r\nHost: localhost\r\n${filler}Range: bytes=0-1\r\nConnection: close\r\n\r\n`));
+  assert.is(res.status, 431);
+  const ok = parseRaw(await rawRequest(srv.port, `GET /a.txt HTTP/1.1\r\nHost: localhost\r\nRange: bytes=0-1\r\nConnection: close\r\n\r\n`));
+  assert.is(ok.status, 206);
+});
+
+proto('raw error responses carry a Date header', async () => {
+  for (const data of ['FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 'HELLO\r\n\r\n', `GET /${'a'.repeat(20_000)} HTTP/1.1\r\n\r\n`]) {
+    const res = parseRaw(await rawRequest(srv.port, data));
+    assert.ok(res.headers.date !== undefined && !Number.isNaN(Date.parse(res.headers.date)), `Date on ${res.status}`);
+  }
+});
+
+proto('the server has an error listener while listening', () => {
+  assert.ok(srv.serveHere.server.listenerCount('error') > 0);
+});
+
+proto.run();
+
+// --- upgrades pass the same gate and are logged -------------------------------------------------
+
+const upgrades = suite('upgrades');
+
+upgrades.before(async () => {
+  base = await makeTree({ 'a.txt': 'a' });
+  srv = await startServer({ root: base, app: echoRouter([mount('/ws')]) });
+});
+upgrades.after(async () => {
+  await srv.close();
+  await removeTree(base);
+});
+
+const upgradeReq = (path: string, host: string): string => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n`;
+
+upgrades('an upgrade with a foreign Host is refused by the gate (403) and logged', async () => {
+  const res = parseRaw(await rawRequest(srv.port, upgradeReq('/ws', 'evil.example')));
+  assert.is(res.status, 403);
+  await waitUntil(() => (/GET \/ws 403/.test(srv.out.text) ? true : undefined), 2000, 'a log line for the refused upgrade');
+});
+
+upgrades('an upgrade outside any mount is 404 and logged; one at a mount reaches the app and is logged as 101', async () => {
+  const res = parseRaw(await rawRequest(srv.port, upgradeReq('/a.txt', 'localhost')));
+  assert.is(res.status, 404);
+  const ok = parseRaw(await rawRequest(srv.port, upgradeReq('/%77s/chat', 'localhost')));
+  assert.is(ok.status, 101);
+  await waitUntil(() => (/GET \/a\.txt 404/.test(srv.out.text) && /GET \/%77s\/chat 101/.test(srv.out.text) ? true : undefined), 2000, 'log lines for both upgrades');
+});
+
+upgrades.run();
+
+// --- byte counts in the log, escaped terminal lines ---------------------------------------------
+
+const bytes = suite('log byte counts');
+
+bytes.before(async () => {
+  base = await makeTree({ 'small.txt': 'hello' });
+  await writeFile(join(base, 'big.bin'), Buffer.alloc(32 * 1024 * 1024, 7));
+  srv = await startServer({ root: base, app: echoRouter([mount('/app')]), compress: false });
+});
+bytes.after(async () => {
+  await srv.close();
+  await removeTree(base);
+});
+
+const logLine = (re: RegExp): Promise<string> => waitUntil(() => re.exec(srv.out.text)?.[0], 3000, `a log line ${re}`);
+
+bytes('a bodyless 303 logs 0 B; an app body written in pieces logs its size', async () => {
+  await rawRequest(srv.port, rawGet('/app/see-other'));
+  assert.match(await logLine(/GET \/app\/see-other 303 .*/), '303 0 B');
+  await rawRequest(srv.port, rawGet('/app/stream'));
+  assert.match(await logLine(/GET \/app\/stream 200 .*/), '200 10 B');
+});
+
+bytes('an aborted download logs what was sent, not the file size', async () => {
+  const socket = net.connect(srv.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(rawGet('/big.bin'));
+  let got = 0;
+  await new Promise<void>((resolve) => {
+    socket.on('data', (c: Buffer) => {
+      got += c.length;
+      if (got > 256 * 1024) {
+        socket.pause();
+        resolve();
+      }
+    });
+  });
+  socket.destroy();
+  const line = await logLine(/GET \/big\.bin 200! .*/);
+  const m = /200! ([\d.]+) (B|KiB|MiB)/.exec(line);
+  assert.ok(m !== null, line);
+  const n = Number(m?.[1]) * (m?.[2] === 'MiB' ? 1024 * 1024 : m?.[2] === 'KiB' ? 1024 : 1);
+  assert.ok(n < 24 * 1024 * 1024, `logged ${line} for an abort after ~${got} bytes of 32 MiB`);
+  assert.match(line, '(aborted)');
+});
+
+bytes('an app error with control characters is escaped on the terminal', async () => {
+  const res = await new Promise<number>((resolve) => http.get({ port: srv.port, host: '127.0.0.1', path: '/app/throw' }, (r) => {
+    r.resume();
+    resolve(r.statusCode ?? 0);
+  }));
+  assert.is(res, 500);
+  const err = await waitUntil(() => (srv.err.text.includes('pwned') ? srv.err.text : undefined), 2000, 'the error line');
+  assert.not.ok(err.includes('\x1b'), 'no raw ESC reaches the terminal');
+  assert.not.ok(err.includes('\x07'), 'no raw BEL reaches the terminal');
+  assert.match(err, '\\x1b]0;pwned\\x07');
+});
+
+bytes.run();
+
+// --- connection caps ------------------------------------------------------------------------------
+
+const caps = suite('connection caps');
+
+caps('a client over its connection cap is cut off; others are still served', async () => {
+  base = await makeTree({ 'a.txt': 'a' });
+  srv = await startServer({ root: base, connectionsPerClient: 3 });
+  const held: net.Socket[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const s = net.connect(srv.port, '127.0.0.1');
+      await once(s, 'connect');
+      held.push(s);
+    }
+    const extra = net.connect(srv.port, '127.0.0.1');
+    extra.on('error', () => {});
+    extra.write(rawGet('/a.txt'));
+    let got = '';
+    extra.on('data', (c: Buffer) => (got += c.toString()));
+    await once(extra, 'close');
+    assert.is(got, '', 'the fourth connection gets nothing');
+    held[0]?.destroy();
+    await waitUntil(async () => (parseRaw(await rawRequest(srv.port, rawGet('/a.txt'))).status === 200 ? true : undefined), 3000, 'served again once a slot frees');
+  } finally {
+    for (const s of held) s.destroy();
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+caps.run();
