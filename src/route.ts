@@ -14,6 +14,7 @@ export type Decision =
   | { kind: 'redirect'; location: string }
   | { kind: 'app'; target: AppTarget }
   | { kind: 'options' }
+  | { kind: 'favicon' }
   | { kind: 'error'; status: number; detail: string };
 
 export interface RouteContext {
@@ -81,6 +82,7 @@ export async function route(ctx: RouteContext, req: IncomingMessage, host: Parse
       if (index.kind === 'file') return { kind: 'file', path: index.path, stat: index.stat, status: 200 };
     }
   }
+  if (segments.length === 1 && segments[0] === 'favicon.ico') return { kind: 'favicon' };
   return notFound(ctx);
 }
 

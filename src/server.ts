@@ -1,7 +1,7 @@
 // The HTTP server: wiring only. Every request and every upgrade reads top to bottom:
 // gate (Host check; access control next) → route (a Decision) → respond.
 import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realpathSync, statSync } from 'node:fs';
 import { createLogger, type Logger } from './log.js';
@@ -40,6 +40,11 @@ export interface ServerOptions {
   headersTimeout?: number;
   requestTimeout?: number;
   keepAliveTimeout?: number;
+  /**
+   * A connection that makes no progress for this long while the client does not read what it is
+   * sent is cut (default 120 s). A quiet response (server-sent events, a long poll) is never cut.
+   */
+  idleTimeout?: number;
   /** Open connections one client address may hold (default: 64 when shared, no cap on loopback). */
   connectionsPerClient?: number;
 }
@@ -86,7 +91,14 @@ export function createServer(opts: ServerOptions): ServeHere {
   });
   // One more than the limit, so route() can tell "too many" (431) from "exactly the limit".
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
-  server.timeout = 120_000; // an idle socket mid-response (a stalled reader) is dropped eventually
+  server.timeout = opts.idleTimeout ?? 120_000;
+  server.on('timeout', (socket: Socket) => {
+    // Bytes still queued: the client stopped reading (or vanished without a FIN), so cut it. None
+    // queued: a response that is quiet on purpose (SSE, long poll); between requests the
+    // keep-alive timeout applies instead. Re-arm, as a socket's timeout fires once per idle spell.
+    if (socket.writableLength > 0) socket.destroy();
+    else socket.setTimeout(server.timeout);
+  });
   limitConnections(server, () => opts.connectionsPerClient ?? (gate.shared ? SHARED_PER_CLIENT : Infinity));
 
   const handle = async (req: IncomingMessage, res: ServeResponse): Promise<void> => {

@@ -274,3 +274,71 @@ caps('a client over its connection cap is cut off; others are still served', asy
 });
 
 caps.run();
+
+// --- long responses are not cut; stalled readers are ----------------------------------------------
+
+const idle = suite('idle limit');
+
+idle('a quiet server-sent-events response outlives the idle limit; a reader that stopped is cut', async () => {
+  base = await makeTree({});
+  await writeFile(join(base, 'big.bin'), Buffer.alloc(64 * 1024 * 1024, 1));
+  const router: AppRouter = {
+    ...echoRouter([mount('/events')]),
+    handle(_req, res) {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      setTimeout(() => res.end('data: two\n\n'), 900);
+    },
+  };
+  srv = await startServer({ root: base, app: router, idleTimeout: 300, compress: false });
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      http.get({ port: srv.port, host: '127.0.0.1', path: '/events' }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (body += c));
+        r.on('end', () => resolve(body));
+        r.on('error', reject);
+      }).on('error', reject);
+    });
+    assert.is(text, 'data: one\n\ndata: two\n\n', 'quiet for 3× the idle limit, not cut');
+    const socket = net.connect(srv.port, '127.0.0.1');
+    socket.write(rawGet('/big.bin'));
+    socket.pause(); // never read: the server's writes back up
+    const cut = await waitUntil(() => (/GET \/big\.bin 200!/.test(srv.out.text) ? true : undefined), 5000, 'the stalled download cut and logged as aborted');
+    assert.ok(cut);
+    socket.destroy();
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+idle.run();
+
+const icon = suite('favicon');
+
+icon('a folder without favicon.ico gets the built-in icon (no 404 line); its own icon wins', async () => {
+  base = await makeTree({ 'a.txt': 'a' });
+  srv = await startServer({ root: base });
+  try {
+    const built = await new Promise<{ status: number; type: string | undefined; body: Buffer }>((resolve, reject) => {
+      http.get({ port: srv.port, host: '127.0.0.1', path: '/favicon.ico' }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, type: r.headers['content-type'], body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    assert.is(built.status, 200);
+    assert.is(built.type, 'image/png');
+    assert.is(built.body.subarray(1, 4).toString(), 'PNG');
+    await writeFile(join(base, 'favicon.ico'), 'own icon');
+    const own = parseRaw(await rawRequest(srv.port, rawGet('/favicon.ico')));
+    assert.is(own.body, 'own icon');
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+icon.run();

@@ -6,6 +6,7 @@ import type { ServeResponse } from '../serve-response.js';
 import type { Decision } from '../route.js';
 import { STATIC_METHODS } from '../route.js';
 import { sendError } from '../pages.js';
+import { sendFavicon } from './favicon.js';
 import type { FileSender } from '../static/send.js';
 import type { ListingCache } from '../static/listing.js';
 
@@ -34,6 +35,8 @@ export async function respond(ctx: RespondContext, req: IncomingMessage, res: Se
       return ctx.app?.handle(req, res, decision.target);
     case 'options':
       return answerOptions(req, res, ctx.cors);
+    case 'favicon':
+      return sendFavicon(req, res);
     case 'error':
       if (decision.status === 405) res.setHeader('Allow', STATIC_METHODS);
       return sendError(res, decision.status, decision.detail);
