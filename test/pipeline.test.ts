@@ -342,3 +342,53 @@ icon('a folder without favicon.ico gets the built-in icon (no 404 line); its own
 });
 
 icon.run();
+
+const nolive = suite('without --live');
+
+nolive('without --live nothing is injected and the live-reload paths are plain 404s', async () => {
+  base = await makeTree({ 'index.html': '<!doctype html><html><head></head><body>x</body></html>' });
+  srv = await startServer({ root: base });
+  try {
+    const page = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', Accept: 'text/html', 'Sec-Fetch-Dest': 'document' })));
+    assert.is(page.status, 200);
+    assert.not.match(page.body, 'serve-here/live.js');
+    assert.is(parseRaw(await rawRequest(srv.port, rawGet('/.well-known/serve-here/live.js'))).status, 404);
+    assert.is(srv.serveHere.liveStreams(), 0);
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+nolive.run();
+
+const withlive = suite('with --live: injection rules');
+
+withlive('only browser navigations get the tag; ranges, downloads and curl get the raw file with its own validators', async () => {
+  const html = '<!doctype html><html><head><title>t</title></head><body>x</body></html>';
+  base = await makeTree({ 'index.html': html });
+  srv = await startServer({ root: base, live: true });
+  try {
+    const nav = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', 'Sec-Fetch-Dest': 'document' })));
+    assert.match(nav.body, '<head><script src="/.well-known/serve-here/live.js" defer></script><title>');
+    assert.is(Number(nav.headers['content-length']), Buffer.byteLength(nav.body));
+    assert.match(nav.headers.etag ?? '', /-live"$/);
+    const again = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', 'Sec-Fetch-Dest': 'document', 'If-None-Match': nav.headers.etag ?? '' })));
+    assert.is(again.status, 304);
+    const curl = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', Accept: '*/*' })));
+    assert.is(curl.body, html);
+    assert.not.match(curl.headers.etag ?? '', /-live/);
+    const range = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', 'Sec-Fetch-Dest': 'document', Range: 'bytes=0-14' })));
+    assert.is(range.status, 206);
+    assert.is(range.body, html.slice(0, 15));
+    const download = parseRaw(await rawRequest(srv.port, rawGet('/index.html?download', { Host: '127.0.0.1', 'Sec-Fetch-Dest': 'document' })));
+    assert.is(download.body, html);
+    const events = parseRaw(await rawRequest(srv.port, rawGet('/.well-known/serve-here/events', { Host: '127.0.0.1', Origin: 'http://evil.example' })));
+    assert.is(events.status, 403, 'another site cannot open the stream');
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+withlive.run();
