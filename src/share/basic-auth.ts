@@ -1,0 +1,75 @@
+// Credentials for shared mode: the `--auth` value, the Authorization header, constant-time compare.
+//
+// Entry points:
+//   parseAuthSpec(spec, env?)     `--auth user:password`, or `--auth user` with the password in
+//                                 the SERVE_HERE_PASSWORD environment variable (not visible in `ps`)
+//   parseAuthorization(header)    an Authorization header → Basic credentials, a Bearer token, or nothing
+//   safeEqual(a, b)               string compare in constant time
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** The environment variable `--auth user` reads the password from. */
+export const PASSWORD_ENV = 'SERVE_HERE_PASSWORD';
+
+export interface Credentials {
+  user: string;
+  password: string;
+}
+
+export type Authorization =
+  | { kind: 'none' }
+  | { kind: 'basic'; user: string; password: string }
+  | { kind: 'bearer'; token: string }
+  | { kind: 'malformed' };
+
+/**
+ * Compare two strings without leaking, through timing, where they differ or how long the
+ * secret is: both sides are hashed to 32 bytes first, then `timingSafeEqual` compares the digests.
+ */
+export function safeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a, 'utf8').digest();
+  const db = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(da, db);
+}
+
+/** True when `given` matches `expected`, comparing user and password both, never short-circuiting. */
+export function credentialsMatch(given: Credentials, expected: Credentials): boolean {
+  const userOk = safeEqual(given.user, expected.user);
+  const passwordOk = safeEqual(given.password, expected.password);
+  return userOk && passwordOk;
+}
+
+/**
+ * `--auth` → credentials. `user:password` splits at the first colon (RFC 7617 forbids a colon in
+ * the user name); `user` alone takes the password from SERVE_HERE_PASSWORD. Throws RangeError.
+ */
+export function parseAuthSpec(spec: string, env: Readonly<Record<string, string | undefined>> = process.env): Credentials {
+  const colon = spec.indexOf(':');
+  const user = colon === -1 ? spec : spec.slice(0, colon);
+  const password = colon === -1 ? env[PASSWORD_ENV] : spec.slice(colon + 1);
+  if (user === '') throw new RangeError(`Invalid --auth "${spec}": expected user:password or user (with ${PASSWORD_ENV} set)`);
+  if (hasControl(user)) throw new RangeError('Invalid --auth: the user name contains a control character');
+  if (password === undefined) throw new RangeError(`Invalid --auth "${user}": no password; give user:password or set ${PASSWORD_ENV}`);
+  if (password === '') throw new RangeError('Invalid --auth: the password is empty');
+  if (hasControl(password)) throw new RangeError('Invalid --auth: the password contains a control character');
+  return { user, password };
+}
+
+/** Read an Authorization header: Basic (RFC 7617, UTF-8) or Bearer (RFC 6750); scheme names are case-insensitive. */
+export function parseAuthorization(header: string | undefined): Authorization {
+  if (header === undefined || header.trim() === '') return { kind: 'none' };
+  const m = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(header);
+  if (m === null) return { kind: 'malformed' };
+  const scheme = (m[1] ?? '').toLowerCase();
+  const value = m[2] ?? '';
+  if (scheme === 'bearer') return { kind: 'bearer', token: value };
+  if (scheme !== 'basic') return { kind: 'malformed' };
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return { kind: 'malformed' };
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return { kind: 'malformed' };
+  return { kind: 'basic', user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function hasControl(s: string): boolean {
+  return /[\u0000-\u001f\u007f]/.test(s);
+}
