@@ -177,6 +177,19 @@ unit('check() turns a tokened navigation into 303 + cookie, query kept, token go
   assert.equal(a.check(fake('/dir/', { cookie: `other=1; ${cookie}` })), { ok: true });
 });
 
+unit('check() refuses the cookie of another port or an earlier run', () => {
+  const a = createAccess({ mode: 'token', port: 8000, secure: false, token: TOKEN });
+  const other = createAccess({ mode: 'token', port: 8001, secure: false, token: TOKEN });
+  const earlier = createAccess({ mode: 'token', port: 8000, secure: false, token: TOKEN });
+  const cookieOf = (x: typeof a): string => {
+    const r = x.check(fake(`/?${TOKEN_PARAM}=${TOKEN}`, { accept: HTML }));
+    return 'setCookie' in r ? r.setCookie.split(';')[0] ?? '' : '';
+  };
+  assert.is(status(a.check(fake('/', { cookie: cookieOf(other) }))), 401, 'other port');
+  assert.is(status(a.check(fake('/', { cookie: cookieOf(earlier) }))), 401, 'earlier run, same port and token');
+  assert.is(status(a.check(fake('/', { cookie: cookieOf(a) }))), 200);
+});
+
 unit('check() under HTTPS uses a Secure __Host- cookie', () => {
   const a = createAccess({ mode: 'token', port: 8443, secure: true, token: TOKEN });
   const r = a.check(fake(`/?${TOKEN_PARAM}=${TOKEN}`, { accept: HTML }));
