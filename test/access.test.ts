@@ -5,7 +5,7 @@ import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createAccess, type AccessRequest, type AccessResult } from '../src/share/access.js';
-import { credentialsMatch, parseAuthSpec, parseAuthorization, PASSWORD_ENV, safeEqual } from '../src/share/basic-auth.js';
+import { credentialsMatcher, parseAuthSpec, parseAuthorization, PASSWORD_ENV, safeEqual, secretMatcher, tokenMatcher } from '../src/share/basic-auth.js';
 import { createFailureLimiter } from '../src/share/rate-limit.js';
 import { addToken, redactToken, redirectTarget, TOKEN_PARAM, tokenValues, withoutToken } from '../src/share/token-url.js';
 import { parseRaw, rawGet } from './helpers/http.js';
@@ -75,11 +75,19 @@ basic('safeEqual() compares whole strings of any length', () => {
   assert.ok(safeEqual('pässwörd', 'pässwörd'));
 });
 
-basic('credentialsMatch() needs both parts right', () => {
-  const want = { user: 'ann', password: 'pw' };
-  assert.ok(credentialsMatch({ user: 'ann', password: 'pw' }, want));
-  assert.not.ok(credentialsMatch({ user: 'bob', password: 'pw' }, want));
-  assert.not.ok(credentialsMatch({ user: 'ann', password: 'px' }, want));
+basic('secretMatcher() and tokenMatcher() accept exactly the secret', () => {
+  for (const make of [secretMatcher, tokenMatcher]) {
+    const m = make('s3cret-Value_');
+    assert.ok(m('s3cret-Value_'));
+    for (const wrong of ['s3cret-Value', 's3cret-Value__', 'S3cret-Value_', '', 's3cret-Valué']) assert.not.ok(m(wrong), wrong);
+  }
+});
+
+basic('credentialsMatcher() needs both parts right', () => {
+  const matches = credentialsMatcher({ user: 'ann', password: 'pw' });
+  assert.ok(matches({ user: 'ann', password: 'pw' }));
+  assert.not.ok(matches({ user: 'bob', password: 'pw' }));
+  assert.not.ok(matches({ user: 'ann', password: 'px' }));
 });
 
 basic('parseAuthSpec() reads user:password, or the password from SERVE_HERE_PASSWORD', () => {

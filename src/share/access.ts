@@ -33,7 +33,7 @@
 // - A wrong token is a 401 even with a valid cookie: the link is stale, better said than hidden.
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { credentialsMatch, parseAuthorization, safeEqual, type Credentials } from './basic-auth.js';
+import { credentialsMatcher, parseAuthorization, tokenMatcher, type Credentials } from './basic-auth.js';
 import { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from './rate-limit.js';
 import { addToken, redactToken, redirectTarget, tokenValues } from './token-url.js';
 
@@ -85,26 +85,27 @@ export function createAccess(opts: AccessOptions): Access {
   const cookieName = `${opts.secure ? '__Host-' : ''}serve_here_${opts.port}`;
   const setCookie = `${cookieName}=${session}; HttpOnly; SameSite=Lax; Path=/${opts.secure ? '; Secure' : ''}`;
   const limiter = createFailureLimiter(opts.limiter);
-  let expected: Credentials | undefined;
+  const isToken = tokenMatcher(token ?? '');
+  const isSession = tokenMatcher(session);
+  let matchesCredentials: ((given: Credentials) => boolean) | undefined;
   if (opts.mode === 'basic') {
     if (opts.user === undefined || opts.password === undefined || opts.user === '' || opts.password === '') {
       throw new RangeError('Basic access needs a user and a password');
     }
-    expected = { user: opts.user, password: opts.password };
+    matchesCredentials = credentialsMatcher({ user: opts.user, password: opts.password });
   }
 
   function check(req: AccessRequest): AccessResult {
     if (opts.mode === 'open') return PASS;
     const address = clientKey(req.socket.remoteAddress);
-    if (expected !== undefined) return checkBasic(req, address, expected, limiter);
-    const tokenValue = token ?? '';
-    const hasSession = sessionCookies(req.headers.cookie, cookieName).some((v) => safeEqual(v, session));
+    if (matchesCredentials !== undefined) return checkBasic(req, address, matchesCredentials, limiter);
+    const hasSession = sessionCookies(req.headers.cookie, cookieName).some(isSession);
     const blocked = limiter.blockedFor(address);
     if (blocked > 0 && !hasSession) return tooMany(blocked);
     const target = req.url ?? '/';
     const keys = tokenValues(target);
     if (keys.length > 0) {
-      if (!keys.every((k) => safeEqual(k, tokenValue))) {
+      if (!keys.every(isToken)) {
         limiter.fail(address);
         return refuse('token', true);
       }
@@ -117,7 +118,7 @@ export function createAccess(opts: AccessOptions): Access {
     if (hasSession) return PASS;
     const auth = parseAuthorization(req.headers.authorization);
     if (auth.kind === 'bearer') {
-      if (safeEqual(auth.token, tokenValue)) return PASS;
+      if (isToken(auth.token)) return PASS;
       limiter.fail(address);
       return refuse('token', true);
     }
@@ -134,13 +135,13 @@ export function createAccess(opts: AccessOptions): Access {
   };
 }
 
-function checkBasic(req: AccessRequest, address: string, expected: Credentials, limiter: FailureLimiter): AccessResult {
+function checkBasic(req: AccessRequest, address: string, matches: (given: Credentials) => boolean, limiter: FailureLimiter): AccessResult {
   const blocked = limiter.blockedFor(address);
   // Checked before the password: a right answer while blocked would otherwise tell an attacker it was right.
   if (blocked > 0) return tooMany(blocked);
   const auth = parseAuthorization(req.headers.authorization);
   if (auth.kind === 'none') return refuse('basic', false);
-  if (auth.kind === 'basic' && credentialsMatch(auth, expected)) {
+  if (auth.kind === 'basic' && matches(auth)) {
     limiter.succeed(address);
     return PASS;
   }

@@ -5,7 +5,9 @@
 //                                 the SERVE_HERE_PASSWORD environment variable (not visible in `ps`)
 //   parseAuthorization(header)    an Authorization header → Basic credentials, a Bearer token, or nothing
 //   safeEqual(a, b)               string compare in constant time
-import { createHash, timingSafeEqual } from 'node:crypto';
+//   secretMatcher(secret)         the same against one fixed secret, its digest computed once
+//   tokenMatcher(token)           for random secrets whose length is public: no hashing at all
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** The environment variable `--auth user` reads the password from. */
 export const PASSWORD_ENV = 'SERVE_HERE_PASSWORD';
@@ -26,16 +28,41 @@ export type Authorization =
  * secret is: both sides are hashed to 32 bytes first, then `timingSafeEqual` compares the digests.
  */
 export function safeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a, 'utf8').digest();
-  const db = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(da, db);
+  return timingSafeEqual(sha256(a), sha256(b));
 }
 
-/** True when `given` matches `expected`, comparing user and password both, never short-circuiting. */
-export function credentialsMatch(given: Credentials, expected: Credentials): boolean {
-  const userOk = safeEqual(given.user, expected.user);
-  const passwordOk = safeEqual(given.password, expected.password);
-  return userOk && passwordOk;
+/** `safeEqual(given, secret)` with the secret's digest computed once: one hash per request instead of two. */
+export function secretMatcher(secret: string): (given: string) => boolean {
+  const want = sha256(secret);
+  return (given) => timingSafeEqual(sha256(given), want);
+}
+
+/**
+ * For a random secret of a fixed, documented length (the token, the session cookie) the length
+ * reveals nothing, so bytes are compared directly: constant time in the content, no hashing on
+ * the per-request path (a SHA-256 costs more than the rest of the check together).
+ */
+export function tokenMatcher(token: string): (given: string) => boolean {
+  const want = Buffer.from(token, 'utf8');
+  return (given) => {
+    const got = Buffer.from(given, 'utf8');
+    return got.length === want.length && timingSafeEqual(got, want);
+  };
+}
+
+/** A matcher for user and password both, never short-circuiting, so timing does not tell which was wrong. */
+export function credentialsMatcher(expected: Credentials): (given: Credentials) => boolean {
+  const user = secretMatcher(expected.user);
+  const password = secretMatcher(expected.password);
+  return (given) => {
+    const userOk = user(given.user);
+    const passwordOk = password(given.password);
+    return userOk && passwordOk;
+  };
+}
+
+function sha256(s: string): Buffer {
+  return hash('sha256', s, 'buffer');
 }
 
 /**
