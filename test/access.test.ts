@@ -211,6 +211,13 @@ unit('check() lets a non-browser client with the right token pass without a redi
   assert.is(status(a.check(fake('/f.bin', { authorization: 'Bearer nope' }))), 401);
 });
 
+unit('check() never redirects an upgrade; without credentials it is refused like any request', () => {
+  const a = createAccess({ mode: 'token', port: 8000, secure: false, token: TOKEN });
+  const ws = { upgrade: 'websocket', connection: 'Upgrade', accept: HTML };
+  assert.equal(a.check(fake(`/live?${TOKEN_PARAM}=${TOKEN}`, ws)), { ok: true });
+  assert.is(status(a.check(fake('/live', ws))), 401);
+});
+
 unit('check() answers a wrong token or stale cookie with 401', () => {
   const a = createAccess({ mode: 'token', port: 8000, secure: false, token: TOKEN });
   const r = a.check(fake(`/?${TOKEN_PARAM}=${TOKEN.slice(1)}x`, { accept: HTML }));
