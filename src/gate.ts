@@ -1,31 +1,52 @@
-// The one gate every request and every upgrade passes before it is routed: the Host check now,
-// the sharing issue's access check next. Nothing here reads the file system or writes a response.
+// The one gate every request and every upgrade passes before it is routed: the Host check,
+// then access control (token or password when shared). Nothing here reads the file system or
+// writes a response: it returns what to send instead when the request may not pass.
 import type { IncomingMessage } from 'node:http';
 import { checkHost, hostPolicyFor, type HostPolicy, type ParsedHost } from './host-check.js';
+import { createAccess, type Access, type AccessMode } from './share/access.js';
 
-/** What the gate lets through (the validated Host), or the refusal to send instead. */
+/** What the gate lets through (the validated Host), or the answer to send instead. */
 export type GateResult =
   | { ok: true; host: ParsedHost | undefined }
-  | { ok: false; status: number; detail: string; headers?: Record<string, string> };
+  /** `body` is a complete HTML page to send with `headers`; without it, a built-in page for `detail`. */
+  | { ok: false; status: number; detail: string; headers?: Record<string, string>; body?: string };
+
+export interface AuthOptions {
+  /** Default: a per-run token when bound beyond loopback, open on loopback. */
+  mode?: AccessMode;
+  user?: string;
+  password?: string;
+}
 
 export interface GateOptions {
   /** The address the server is bound to (or will be): decides loopback vs shared. */
   bindAddress: string;
   allowedHosts: readonly string[] | undefined;
+  auth: AuthOptions | undefined;
+  secure: boolean;
 }
 
 export class Gate {
   #policy: HostPolicy;
-  #allowed: readonly string[] | undefined;
+  #access: Access | undefined;
+  readonly #opts: GateOptions;
 
   constructor(opts: GateOptions) {
-    this.#allowed = opts.allowedHosts;
+    this.#opts = opts;
     this.#policy = hostPolicyFor(opts.bindAddress, opts.allowedHosts);
   }
 
-  /** Called once the server is bound: the policy follows the real address, not the asked one. */
-  bound(address: string): void {
-    this.#policy = hostPolicyFor(address, this.#allowed);
+  /** Called once bound: the Host policy follows the real address; the access key is made for the real port. */
+  bound(address: string, port: number): void {
+    this.#policy = hostPolicyFor(address, this.#opts.allowedHosts);
+    const mode = this.#opts.auth?.mode ?? (this.#policy.loopback ? 'open' : 'token');
+    this.#access = createAccess({
+      mode,
+      port,
+      secure: this.#opts.secure,
+      ...(this.#opts.auth?.user === undefined ? {} : { user: this.#opts.auth.user }),
+      ...(this.#opts.auth?.password === undefined ? {} : { password: this.#opts.auth.password }),
+    });
   }
 
   /** True once bound beyond loopback. */
@@ -33,10 +54,23 @@ export class Gate {
     return !this.#policy.loopback;
   }
 
-  /** The same check for `request` and `upgrade`. */
+  /** The access control in force (after listen). */
+  get access(): Access | undefined {
+    return this.#access;
+  }
+
+  /** The same check for `request` and `upgrade`: Host first (a rebinding page learns nothing), then the key. */
   check(req: IncomingMessage): GateResult {
     const host = checkHost(this.#policy, req.headers.host);
     if (!host.ok) return { ok: false, status: host.status, detail: host.reason };
-    return { ok: true, host: host.host };
+    const access = this.#access?.check(req);
+    if (access === undefined || (access.ok && !('status' in access))) return { ok: true, host: host.host };
+    if (access.ok) return { ok: false, status: access.status, detail: '', headers: access.headers, body: '' };
+    return { ok: false, status: access.status, detail: '', headers: access.headers, body: access.body };
+  }
+
+  /** The log shows a URL without the key. */
+  redact(url: string): string {
+    return this.#access === undefined || this.#access.mode !== 'token' ? url : this.#access.redactUrl(url);
   }
 }

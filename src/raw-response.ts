@@ -10,6 +10,12 @@ export function rawResponse(status: number, detail?: string): string {
   return `HTTP/1.1 ${status} ${reason}\r\nDate: ${new Date().toUTCString()}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
+/** A complete `Connection: close` response with given headers and body (refused upgrades). */
+export function rawAnswer(status: number, headers: Record<string, string>, body: string): string {
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nDate: ${new Date().toUTCString()}\r\nConnection: close\r\n${lines}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
 /** The status for an error Node's HTTP parser raised, and the text to send with it. */
 export function statusForParseError(error: Error & { code?: string; rawPacket?: unknown }): { status: number; detail: string } {
   switch (error.code) {

@@ -24,19 +24,24 @@ function record(req: IncomingMessage, url: string, fields: Pick<RequestRecord, '
   };
 }
 
+/** Removes secrets (the access key) from a logged URL. */
+export interface Redactor {
+  redact(url: string): string;
+}
+
 /** Log `req` once `res` closes. The URL is taken now: an app at a prefix sees a rewritten req.url. */
-export function logRequest(logger: Logger, req: IncomingMessage, res: ServeResponse): void {
+export function logRequest(logger: Logger, req: IncomingMessage, res: ServeResponse, redactor: Redactor): void {
   if (logger.quiet) return;
-  const url = req.url ?? '-';
+  const url = redactor.redact(req.url ?? '-');
   res.once('close', () => {
     logger.request(record(req, url, { status: res.statusCode, bytes: res.bytes, ms: performance.now() - res.started, via: res.via, aborted: !res.writableFinished }));
   });
 }
 
 /** Log an upgrade: 101 when an app took it (the bytes are the tunnel's, counted at close), else the refusal. */
-export function logUpgrade(logger: Logger, req: IncomingMessage, socket: Duplex, status: number, via: string): void {
+export function logUpgrade(logger: Logger, req: IncomingMessage, socket: Duplex, status: number, via: string, redactor: Redactor): void {
   if (logger.quiet) return;
-  const url = req.url ?? '-';
+  const url = redactor.redact(req.url ?? '-');
   const started = performance.now();
   if (status !== 101) {
     logger.request(record(req, url, { status, bytes: 0, ms: performance.now() - started, via, aborted: false }));

@@ -1,18 +1,20 @@
 // The HTTP server: wiring only. Every request and every upgrade reads top to bottom:
 // gate (Host check; access control next) → route (a Decision) → respond.
 import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realpathSync, statSync } from 'node:fs';
 import { createLogger, type Logger } from './log.js';
 import type { AppRouter } from './app/contract.js';
-import { Gate } from './gate.js';
+import { Gate, type AuthOptions, type GateResult } from './gate.js';
+import type { Access } from './share/access.js';
 import { route, routeUpgrade, MAX_HEADER_LINES, type RouteContext } from './route.js';
 import { respond, type RespondContext } from './respond/respond.js';
 import { logRequest, logUpgrade } from './request-log.js';
 import { limitConnections, SHARED_PER_CLIENT } from './connection-limits.js';
 import { closeGracefully, listenWithFallback, type ListenOptions } from './listen.js';
-import { rawResponse, refuseUpgrade, statusForParseError } from './raw-response.js';
+import { rawAnswer, rawResponse, refuseUpgrade, statusForParseError } from './raw-response.js';
 import { sendError } from './pages.js';
 import { LiveHub } from './live/hub.js';
 import { FolderWatcher } from './live/folder-watch.js';
@@ -47,6 +49,10 @@ export interface ServerOptions {
    * sent is cut (default 120 s). A quiet response (server-sent events, a long poll) is never cut.
    */
   idleTimeout?: number;
+  /** Access control; by default a per-run token when bound beyond loopback, none on loopback. */
+  auth?: AuthOptions;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
   /** --live: watch the folder and make open pages follow every save. */
   live?: boolean;
   /** With live: poll the folder instead of waiting for file events (network mounts). */
@@ -64,6 +70,8 @@ export interface ServeHere {
   close(graceMs?: number): Promise<void>;
   /** Open live-reload streams (0 without --live). */
   liveStreams(): number;
+  /** The access control in force once listening (token URLs for the banner). */
+  readonly access: Access | undefined;
 }
 
 /** Create a serve-here server for a folder without the CLI (tests and embedders use this). */
@@ -72,14 +80,14 @@ export function createServer(opts: ServerOptions): ServeHere {
   const logger = opts.logger ?? createLogger();
   const dotfiles = opts.dotfiles === true;
   const cors = opts.cors === true;
-  const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts });
+  const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined });
   const routing: RouteContext = {
     resolver: new Resolver(root, dotfiles),
     app: opts.app,
     listing: opts.listing !== false,
     spa: opts.spa === true,
     stripPrefix: opts.stripPrefix !== false,
-    scheme: 'http',
+    scheme: opts.tls === undefined ? 'http' : 'https',
     live: opts.live === true,
   };
   const live = opts.live === true ? startLive(root, opts, logger) : undefined;
@@ -92,14 +100,16 @@ export function createServer(opts: ServerOptions): ServeHere {
   };
 
   const headersTimeout = opts.headersTimeout ?? 10_000;
-  const server = http.createServer({
+  const serverOptions = {
     ServerResponse: ServeResponse,
     maxHeaderSize: 16 * 1024,
     headersTimeout,
     requestTimeout: opts.requestTimeout ?? 30_000,
     keepAliveTimeout: opts.keepAliveTimeout ?? 5_000,
     connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeout / 4))),
-  });
+  };
+  // An https.Server is an http.Server with TLS under it: the same events and options.
+  const server = (opts.tls === undefined ? http.createServer(serverOptions) : https.createServer({ ...serverOptions, ...opts.tls })) as http.Server<typeof IncomingMessage, typeof ServeResponse>;
   // One more than the limit, so route() can tell "too many" (431) from "exactly the limit".
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
   server.timeout = opts.idleTimeout ?? 120_000;
@@ -114,14 +124,14 @@ export function createServer(opts: ServerOptions): ServeHere {
 
   const handle = async (req: IncomingMessage, res: ServeResponse): Promise<void> => {
     const passed = gate.check(req);
-    if (!passed.ok) return sendError(res, passed.status, passed.detail);
+    if (!passed.ok) return refuse(res, passed);
     if (cors) res.setHeader('Access-Control-Allow-Origin', '*');
     const decision = await route(routing, req, passed.host);
     await respond(responding, req, res, decision);
   };
 
   server.on('request', (req: IncomingMessage, res: ServeResponse) => {
-    logRequest(logger, req, res);
+    logRequest(logger, req, res, gate);
     handle(req, res).catch((error: unknown) => {
       // A file removed between its stat and its open is simply gone.
       if (errorCode(error) === 'ENOENT' && !res.headersSent) return sendError(res, 404, 'Nothing here.');
@@ -143,15 +153,19 @@ export function createServer(opts: ServerOptions): ServeHere {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const passed = gate.check(req);
-    const decision = passed.ok ? routeUpgrade(routing, req, passed.host) : { kind: 'error' as const, status: passed.status, detail: passed.detail };
+    if (!passed.ok) {
+      logUpgrade(logger, req, socket, passed.status, 'static', gate);
+      return void socket.end(rawAnswer(passed.status, passed.headers ?? {}, passed.body ?? `${passed.detail}\n`));
+    }
+    const decision = routeUpgrade(routing, req, passed.host);
     if (decision.kind === 'app' && opts.app?.upgrade(req, socket, head, decision.target) === true) {
       upgraded.add(socket);
       socket.once('close', () => upgraded.delete(socket));
-      return logUpgrade(logger, req, socket, 101, decision.target.mount.label);
+      return logUpgrade(logger, req, socket, 101, decision.target.mount.label, gate);
     }
     const status = decision.kind === 'error' ? decision.status : 404;
     const detail = decision.kind === 'error' ? decision.detail : 'This app takes no upgrades.';
-    logUpgrade(logger, req, socket, status, decision.kind === 'app' ? decision.target.mount.label : 'static');
+    logUpgrade(logger, req, socket, status, decision.kind === 'app' ? decision.target.mount.label : 'static', gate);
     refuseUpgrade(socket, status, detail);
   });
 
@@ -165,11 +179,14 @@ export function createServer(opts: ServerOptions): ServeHere {
     root,
     async listen(lo: ListenOptions): Promise<AddressInfo> {
       const address = await listenWithFallback(server, lo.port, lo.host ?? opts.host ?? '127.0.0.1', lo.portFallback ?? 0);
-      gate.bound(address.address);
+      gate.bound(address.address, address.port);
       await live?.watcher.ready();
       return address;
     },
     liveStreams: () => live?.hub.size ?? 0,
+    get access() {
+      return gate.access;
+    },
     async close(graceMs = 3000): Promise<void> {
       live?.hub.close();
       await live?.watcher.close();
@@ -191,6 +208,13 @@ function startLive(root: string, opts: ServerOptions, logger: Logger): { hub: Li
     onError: (error) => logger.warn(`live reload: ${error.message}`),
   });
   return { hub, watcher };
+}
+
+/** The gate's refusal: its own page and headers (401/429/303 from access control), else a built-in page. */
+function refuse(res: ServeResponse, r: Extract<GateResult, { ok: false }>): void {
+  if (r.body === undefined) return sendError(res, r.status, r.detail);
+  res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
+  res.end(res.req.method === 'HEAD' ? undefined : r.body);
 }
 
 function realRoot(dir: string): string {

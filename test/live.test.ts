@@ -58,7 +58,7 @@ const test = (name: string, fn: () => Promise<void>): void =>
 test('an HTML save reloads the page', async () => {
   const p = await browser.open(new URL('/', srv.url).href);
   try {
-    await p.waitFor('window.__serveHereLive === true', 5000, 'the live script');
+    await p.waitFor('window.__serveHereLiveReady === true', 5000, 'the live script');
     await p.evaluate('window.marker = 1');
     await writeFile(join(base, 'index.html'), page('two'));
     await p.waitFor(`document.getElementById('t')?.textContent === 'two'`, 5000, 'the new content');
@@ -71,7 +71,7 @@ test('an HTML save reloads the page', async () => {
 test('a CSS save swaps the sheet in place: no reload, never a frame without styles', async () => {
   const p = await browser.open(new URL('/', srv.url).href);
   try {
-    await p.waitFor('window.__serveHereLive === true');
+    await p.waitFor('window.__serveHereLiveReady === true');
     await p.waitFor(`getComputedStyle(document.body).color === 'rgb(255, 0, 0)'`);
     await p.evaluate(`window.marker = 1; window.colours = new Set(); (function loop() { colours.add(getComputedStyle(document.body).color); requestAnimationFrame(loop); })()`);
     await writeFile(join(base, 'style.css'), 'body { color: rgb(0, 0, 255); }');
@@ -88,7 +88,7 @@ test('a CSS save swaps the sheet in place: no reload, never a frame without styl
 test('an image save refreshes that image without a reload', async () => {
   const p = await browser.open(new URL('/', srv.url).href);
   try {
-    await p.waitFor('window.__serveHereLive === true');
+    await p.waitFor('window.__serveHereLiveReady === true');
     await p.evaluate('window.marker = 1');
     const before = await p.evaluate<string>(`document.getElementById('pic').src`);
     await writeFile(join(base, 'pic.svg'), svg('blue'));
@@ -105,7 +105,7 @@ test('seven tabs all follow a save over one stream', async () => {
   try {
     for (let i = 0; i < 7; i++) tabs.push(await browser.open(new URL('/', srv.url).href));
     for (const t of tabs) {
-      await t.waitFor('window.__serveHereLive === true');
+      await t.waitFor('window.__serveHereLiveReady === true');
       await t.evaluate('window.marker = 1');
     }
     await writeFile(join(base, 'index.html'), page('eight'));
@@ -119,7 +119,7 @@ test('seven tabs all follow a save over one stream', async () => {
 test("a page with a strict script-src 'self' CSP reloads", async () => {
   const p = await browser.open(new URL('/csp', srv.url).href);
   try {
-    await p.waitFor('window.__serveHereLive === true', 5000, 'the live script under CSP');
+    await p.waitFor('window.__serveHereLiveReady === true', 5000, 'the live script under CSP');
     cspVersion = 2;
     await writeFile(join(base, 'index.html'), page('csp'));
     await p.waitFor(`document.getElementById('v')?.textContent === '2'`, 5000, 'the CSP page reloaded');
@@ -131,7 +131,7 @@ test("a page with a strict script-src 'self' CSP reloads", async () => {
 test('a page without <head> or <body> reloads', async () => {
   const p = await browser.open(new URL('/nobody.html', srv.url).href);
   try {
-    await p.waitFor('window.__serveHereLive === true');
+    await p.waitFor('window.__serveHereLiveReady === true');
     await writeFile(join(base, 'nobody.html'), '<p id="v">two</p>');
     await p.waitFor(`document.getElementById('v')?.textContent === 'two'`, 5000, 'the new content');
   } finally {
@@ -142,7 +142,7 @@ test('a page without <head> or <body> reloads', async () => {
 test('a burst of 20 saves is one reload', async () => {
   const p = await browser.open(new URL('/', srv.url).href);
   try {
-    await p.waitFor('window.__serveHereLive === true');
+    await p.waitFor('window.__serveHereLiveReady === true');
     await p.evaluate(`sessionStorage.loads = '0'`);
     const counting = page('burst', '<script src="/count.js"></script>');
     await writeFile(join(base, 'count.js'), `sessionStorage.loads = String(Number(sessionStorage.loads || 0) + 1);`);
@@ -151,7 +151,7 @@ test('a burst of 20 saves is one reload', async () => {
     await p.waitFor(`document.getElementById('t')?.textContent === 'burst'`, 5000);
     await new Promise((r) => setTimeout(r, 500));
     await p.evaluate(`sessionStorage.loads = '0'`);
-    for (let i = 0; i < 20; i++) await writeFile(join(base, `burst-${i}.txt`), String(i));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => writeFile(join(base, `burst-${i}.txt`), String(i))));
     await p.waitFor(`sessionStorage.loads === '1'`, 5000, 'one reload');
     await new Promise((r) => setTimeout(r, 800));
     assert.is(await p.evaluate('sessionStorage.loads'), '1', 'exactly one reload');

@@ -21,11 +21,13 @@ events.addEventListener('hello', (e) => {
   const id = JSON.parse(e.data).id;
   if (seen !== null && seen !== id) post({ type: 'reload' });
   seen = id;
+  post({ type: 'ready' });
 });
 events.addEventListener('change', (e) => post(JSON.parse(e.data)));
 onconnect = (e) => {
   const port = e.ports[0];
   ports.add(port);
+  if (seen !== null) port.postMessage({ type: 'ready' });
   port.onmessage = (m) => { if (m.data === 'bye') ports.delete(port); };
   port.start();
 };
@@ -59,7 +61,9 @@ export const LIVE_SCRIPT = `'use strict';
     for (const img of document.images) if (paths.includes(path(img.currentSrc || img.src))) img.src = bust(img.src);
   };
   const onMessage = (msg) => {
-    if (msg.type === 'css') swapCss(msg.paths);
+    // The stream is open: saves from now on reach this page (tests wait for this).
+    if (msg.type === 'ready') window.__serveHereLiveReady = true;
+    else if (msg.type === 'css') swapCss(msg.paths);
     else if (msg.type === 'image') refreshImages(msg.paths);
     else location.reload();
   };
@@ -71,7 +75,7 @@ export const LIVE_SCRIPT = `'use strict';
   } else {
     let seen = null;
     const events = new EventSource(${JSON.stringify(LIVE_EVENTS_PATH)});
-    events.addEventListener('hello', (e) => { const id = JSON.parse(e.data).id; if (seen !== null && seen !== id) location.reload(); seen = id; });
+    events.addEventListener('hello', (e) => { const id = JSON.parse(e.data).id; if (seen !== null && seen !== id) location.reload(); seen = id; window.__serveHereLiveReady = true; });
     events.addEventListener('change', (e) => onMessage(JSON.parse(e.data)));
   }
 })();

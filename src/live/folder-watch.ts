@@ -6,9 +6,9 @@ import { relative, sep } from 'node:path';
 import type { LiveEvent } from './hub.js';
 
 /** A burst (an editor writing several files, a `git checkout`) is one event once this quiet. */
-export const QUIET_MS = 30;
+export const QUIET_MS = 50;
 /** …but a long burst still shows something after this. */
-export const MAX_WAIT_MS = 400;
+export const MAX_WAIT_MS = 500;
 
 const IMAGE = /\.(png|jpe?g|gif|webp|avif|svg|ico|bmp)$/i;
 const EDITOR_NOISE = /(\.sw[px]|~|\.tmp|\.crswap)$/i;
