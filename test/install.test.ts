@@ -23,6 +23,9 @@ let npmVersion: string | undefined;
 const running = new Set<Proc>();
 
 test.before(async () => {
+  // Under `npm test` or `npx -p node@24`, the outer npm leaves its settings in the environment
+  // (npm_config_package=node@24 makes the inner npx look for a package "node"): start clean.
+  for (const key of Object.keys(process.env)) if (/^npm_config_/i.test(key)) delete process.env[key];
   tmp = realpathSync(await makeTree({ 'elsewhere/hello.txt': 'hello from elsewhere' }));
   try {
     npmVersion = (await exec('npm', ['--version'])).stdout.trim();
