@@ -26,7 +26,10 @@ test.before(async () => {
   // Under `npm test` or `npx -p node@24`, the outer npm leaves its settings in the environment
   // (npm_config_package=node@24 makes the inner npx look for a package "node"): start clean.
   for (const key of Object.keys(process.env)) if (/^npm_config_/i.test(key)) delete process.env[key];
-  tmp = realpathSync(await makeTree({ 'elsewhere/hello.txt': 'hello from elsewhere' }));
+  tmp = realpathSync(await makeTree({
+      'elsewhere/hello.txt': 'hello from elsewhere',
+      'elsewhere/app.ts': 'const greet = (path: string): string => `typed ${path}`;\nexport default { fetch: (req: Request) => new Response(greet(new URL(req.url).pathname)) };\n',
+    }));
   try {
     npmVersion = (await exec('npm', ['--version'])).stdout.trim();
   } catch {
@@ -97,6 +100,15 @@ test('npm pack, npm install -g <tarball>, then serve-here runs from another fold
   assert.is(res.status, 200);
   assert.is(res.text, 'hello from elsewhere');
   assert.is(await server.stop('SIGTERM'), 0);
+
+  // A TypeScript app runs from the installed copy too (tsx and esbuild came with it).
+  const app = spawnExe(bin, ['--port', '0', '--app', 'app.ts'], { cwd: elsewhere });
+  running.add(app);
+  const appPort = Number((await app.waitFor(URL_RE, 30_000))[1]);
+  const fromApp = await request(appPort, '/typed');
+  assert.is(fromApp.status, 200, fromApp.text);
+  assert.is(fromApp.text, 'typed /typed');
+  assert.is(await app.stop('SIGTERM'), 0);
 
   // 4. npx in that folder: once installed (the global prefix holds it), npx runs ours, not
   //    the unrelated "serve-here" on the public registry. Offline, so it cannot fetch that one.
