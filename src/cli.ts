@@ -20,6 +20,9 @@ const WORKER_ENV = 'SERVE_HERE_CLUSTER_WORKER';
 const isClusterWorker = process.env[WORKER_ENV] === '1';
 delete process.env[WORKER_ENV];
 
+/** Ctrl-C, `kill`, and a closed terminal (SIGHUP, e.g. an SSH session that drops) all stop cleanly. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** The commander program with this package's version (tests compare its --help with the README). */
 export function buildProgram(): Command {
   return buildCommand(pkg.version);
@@ -144,9 +147,6 @@ async function startApps(opts: Options, root: string, log: Logger): Promise<Star
   const { startAppHost } = await import('./app/start.js');
   return startAppHost(opts, root, log);
 }
-
-/** Ctrl-C, `kill`, and a closed terminal (SIGHUP, e.g. an SSH session that drops) all stop cleanly. */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Stop on SIGINT/SIGTERM/SIGHUP: finish in-flight responses (3 s at most), exit 0; a second signal exits at once. */
 function handleSignals(server: ServeHere, log: Logger): void {
