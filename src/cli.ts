@@ -148,13 +148,19 @@ async function startApps(opts: Options, root: string, log: Logger): Promise<Star
   return startAppHost(opts, root, log);
 }
 
-/** Stop on SIGINT/SIGTERM/SIGHUP: finish in-flight responses (3 s at most), exit 0; a second signal exits at once. */
-function handleSignals(server: ServeHere, log: Logger): void {
+/**
+ * Stop on SIGINT/SIGTERM/SIGHUP: finish in-flight responses (3 s at most), exit 0; a second
+ * signal exits at once. Installed before start-up, so a signal sent as soon as the banner
+ * appears never meets Node's default action (death by signal, no exit code); a signal during
+ * start-up exits 0 at once (app processes are killed on exit).
+ */
+function handleSignals(log: Logger): { serving(server: ServeHere): void } {
+  let server: ServeHere | undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    if (stopping || server === undefined) {
       log.flush();
-      process.exit(130);
+      process.exit(stopping ? 130 : 0);
     }
     stopping = true;
     log.info(log.colors.dim(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit now)`));
@@ -167,6 +173,11 @@ function handleSignals(server: ServeHere, log: Logger): void {
     );
   };
   for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  return {
+    serving(s) {
+      server = s;
+    },
+  };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -195,9 +206,9 @@ export async function main(argv: string[]): Promise<void> {
       fail(error, log);
     }
   }
+  const signals = handleSignals(log);
   try {
-    const server = await run(opts, log);
-    handleSignals(server, log);
+    signals.serving(await run(opts, log));
   } catch (error) {
     fail(error, log);
   }
