@@ -1,6 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// A 1 MiB young generation keeps a file server's memory small under load at no measurable cost
-// in throughput (bench/README.md); `env -S` passes the flag, and npm's shims understand it.
+#!/usr/bin/env node
+// The executable, and nothing else. No Node flags in the shebang: `env -S` is missing from
+// busybox (node:alpine), and with flags there Node parses our arguments (`--env-file`) itself.
 import module from 'node:module';
 
 // Node 22.1+ can cache compiled code between runs, which shortens start-up; Node 20 has no such API.

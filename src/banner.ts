@@ -14,6 +14,12 @@ export interface BannerInfo {
   dotfiles: boolean;
   tty: boolean;
   apps: string[];
+  /**
+   * Lines the user should not miss, shown after the URLs with a ⚠ (on stderr when not a TTY, so
+   * the banner stays one line): e.g. "--cors: any website … can read this folder", or the app
+   * layer's "apps run with NODE_ENV=production because the server is shared".
+   */
+  warnings?: string[] | undefined;
 }
 
 const isAllInterfaces = (a: string): boolean => a === '::' || a === '0.0.0.0';
@@ -56,6 +62,7 @@ export function printBanner(log: Logger, info: BannerInfo): void {
       ...info.apps,
     ];
     log.info(`serve-here ${info.version}: serving ${info.dir} at ${local}${extras.length > 0 ? ` (${extras.join(', ')})` : ''}`);
+    for (const w of info.warnings ?? []) log.warn(`⚠ ${w}`);
     return;
   }
   const lines = [
@@ -67,6 +74,7 @@ export function printBanner(log: Logger, info: BannerInfo): void {
   for (const u of network) lines.push(`  ${c.dim('Network:')}  ${c.cyan(u)}`);
   for (const app of info.apps) lines.push(`  ${c.dim('App:')}      ${app}`);
   if (moved !== undefined) lines.push(`  ${c.yellow(`Note: ${moved}.`)}`);
+  for (const w of info.warnings ?? []) lines.push(`  ${c.yellow(`⚠ ${w}`)}`);
   if (isLoopbackAddress(address.address)) lines.push(c.dim('  Only this computer can connect. Add --host to share on your network.'));
   else if (shared) lines.push(c.yellow('  Shared with your network: anyone who can reach this machine can read this folder.'));
   lines.push('');

@@ -1,10 +1,11 @@
 // The command line: argv → Options → a running server. The only module that prints usage or exits.
-import { Command, CommanderError, Option } from 'commander';
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { CommanderError, type Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { createLogger, type Logger } from './log.js';
-import { parseOptions, DEFAULT_PORT, type Options, type RawFlags } from './options.js';
+import { parseOptions, type Options, type RawFlags } from './options.js';
 import { errorCode, ServeHereError } from './errors.js';
+import { buildProgram as buildCommand } from './program.js';
+import { checkApps, checkDir, checkEnvFile, insideWarnings } from './preflight.js';
 import { createServer, type ServeHere } from './server.js';
 import { localUrl, openBrowser, printBanner, type BannerInfo } from './banner.js';
 import type { AddressInfo } from 'node:net';
@@ -19,46 +20,12 @@ const WORKER_ENV = 'SERVE_HERE_CLUSTER_WORKER';
 const isClusterWorker = process.env[WORKER_ENV] === '1';
 delete process.env[WORKER_ENV];
 
-/** Build the commander program (exported so tests can compare --help with the README). */
-export function buildProgram(): Command {
-  const program = new Command('serve-here');
-  program
-    .description('Serve a folder over HTTP, and mount app modules that reload on save.')
-    .argument('[dir]', 'folder to serve (default: the current folder)')
-    .option('-d, --directory <dir>', 'folder to serve, as in python -m http.server')
-    .option('-p, --port <port>', `port to listen on; 0 picks any free port (default: ${DEFAULT_PORT}, or the next free one)`)
-    .option('--host [addr]', 'share on the network: bind all interfaces, or the address given (default: loopback only)')
-    .option('-b, --bind <addr>', 'bind this address, as in python -m http.server')
-    .option('--allowed-hosts <hosts>', 'comma-separated Host names to answer besides localhost (".example.com" allows subdomains)')
-    .option('--cors', 'send Access-Control-Allow-Origin: * (never with credentials)')
-    .option('--spa', 'serve index.html for unknown extensionless paths that accept HTML')
-    .option('--dotfiles', 'serve and list dotfiles (.git stays hidden)')
-    .option('--no-listing', 'do not list folders without index.html')
-    .option('-q, --quiet', 'no request lines (errors are still shown)')
-    .addOption(new Option('--log <format>', 'request log format').choices(['dev', 'combined', 'json']).default('dev'))
-    .option('--open', 'open the browser at the served URL ($BROWSER if set)')
-    .option('--live', 'reload open pages on every save (CSS swapped in place; app pages once the new code answers)')
-    .option('--poll', 'with --live or app reload: poll for changes (network mounts, some containers)')
-    .option('--app <[prefix=]file>', 'mount a request handler module (repeatable): app.ts at /, /api=api.ts at /api', collect, [] as string[])
-    .addOption(new Option('--app-style <style>', 'calling convention instead of detecting it').choices(['fetch', 'node', 'wsgi']))
-    .option('--no-strip-prefix', 'apps at a prefix see the full path (Hono basePath) instead of the path below the prefix')
-    .option('--env-file <file>', 'load environment variables for the apps from this file')
-    .option('--no-watch', 'run apps in this process, without reloading on change')
-    .option('--workers <n>', 'prefork n processes sharing the port (with --app --no-watch)')
-    .version(pkg.version, '-v, --version', 'print the version')
-    .helpOption('-h, --help', 'show this help')
-    .showSuggestionAfterError(true)
-    .configureOutput({
-      // One line in our own voice: "serve-here: unknown option '--nope' (did you mean --open?)".
-      outputError: (text, write) =>
-        write(`serve-here: ${text.replace(/^error: /, '').replace(/\s*\n\((Did you mean [^)]*)\)/, (_m, s: string) => ` (${s.charAt(0).toLowerCase()}${s.slice(1)})`).trim()}\n`),
-    })
-    .exitOverride();
-  return program;
-}
+/** Ctrl-C, `kill`, and a closed terminal (SIGHUP, e.g. an SSH session that drops) all stop cleanly. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** The commander program with this package's version (tests compare its --help with the README). */
+export function buildProgram(): Command {
+  return buildCommand(pkg.version);
 }
 
 /** Parse argv; returns Options, or throws (CommanderError for --help/--version and usage errors). */
@@ -67,20 +34,6 @@ export function parseArgv(argv: string[]): Options {
   program.parse(argv, { from: 'user' });
   const flags = program.opts<Omit<RawFlags, 'dir'>>();
   return parseOptions({ ...flags, dir: program.args[0] });
-}
-
-function checkDir(dir: string): string {
-  const abs = resolve(dir);
-  let isDir: boolean;
-  try {
-    isDir = statSync(abs).isDirectory();
-  } catch (error) {
-    throw new ServeHereError(`Cannot serve directory "${dir}": ${errorCode(error) === 'ENOENT' ? 'no such directory' : 'cannot read it'}`, {
-      hint: 'Give an existing folder, e.g. `serve-here ./public`.',
-    });
-  }
-  if (!isDir) throw new ServeHereError(`Cannot serve "${dir}": it is a file, not a folder`, { hint: 'Give the folder that contains it.' });
-  return abs;
 }
 
 function listenError(error: unknown, opts: Options): ServeHereError {
@@ -99,6 +52,8 @@ function listenError(error: unknown, opts: Options): ServeHereError {
 /** Start serving; resolves once listening. */
 export async function run(opts: Options, log: Logger): Promise<ServeHere> {
   const root = checkDir(opts.dir);
+  checkApps(opts);
+  checkEnvFile(opts);
   const apps = await startApps(opts, root, log);
   const serveHere = createServer({
     root,
@@ -141,6 +96,11 @@ function bannerInfo(opts: Options, root: string, address: AddressInfo, apps: str
     dotfiles: opts.dotfiles,
     tty: process.stdout.isTTY === true,
     apps,
+    warnings: [
+      // Loopback does not help here: a page open in the browser fetches from 127.0.0.1 itself.
+      ...(opts.cors ? ['--cors: any website open in your browser can read this folder'] : []),
+      ...insideWarnings(opts, root),
+    ],
   };
 }
 
@@ -151,6 +111,8 @@ function bannerInfo(opts: Options, root: string, address: AddressInfo, apps: str
 async function runPrimary(opts: Options, log: Logger): Promise<void> {
   const { default: cluster } = await import('node:cluster');
   checkDir(opts.dir);
+  checkApps(opts);
+  checkEnvFile(opts);
   let printed = false;
   let stopping = false;
   for (let i = 0; i < opts.workers; i++) cluster.fork({ [WORKER_ENV]: '1' });
@@ -175,8 +137,7 @@ async function runPrimary(opts: Options, log: Logger): Promise<void> {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
 }
 
 interface StartedApps {
@@ -190,13 +151,19 @@ async function startApps(opts: Options, root: string, log: Logger): Promise<Star
   return startAppHost(opts, root, log);
 }
 
-/** Stop on SIGINT/SIGTERM: finish in-flight responses (3 s at most), exit 0; a second signal exits at once. */
-function handleSignals(server: ServeHere, log: Logger): void {
+/**
+ * Stop on SIGINT/SIGTERM/SIGHUP: finish in-flight responses (3 s at most), exit 0; a second
+ * signal exits at once. Installed before start-up, so a signal sent as soon as the banner
+ * appears never meets Node's default action (death by signal, no exit code); a signal during
+ * start-up exits 0 at once (app processes are killed on exit).
+ */
+function handleSignals(log: Logger): { serving(server: ServeHere): void } {
+  let server: ServeHere | undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    if (stopping || server === undefined) {
       log.flush();
-      process.exit(130);
+      process.exit(stopping ? 130 : 0);
     }
     stopping = true;
     log.info(log.colors.dim(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit now)`));
@@ -208,8 +175,12 @@ function handleSignals(server: ServeHere, log: Logger): void {
       () => process.exit(1),
     );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  return {
+    serving(s) {
+      server = s;
+    },
+  };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -238,9 +209,9 @@ export async function main(argv: string[]): Promise<void> {
       fail(error, log);
     }
   }
+  const signals = handleSignals(log);
   try {
-    const server = await run(opts, log);
-    handleSignals(server, log);
+    signals.serving(await run(opts, log));
   } catch (error) {
     fail(error, log);
   }

@@ -96,7 +96,13 @@ export function parseOptions(raw: RawFlags): Options {
     prefixes.add(app.prefix);
   }
   const workers = raw.workers === undefined ? 1 : parseCount(raw.workers, '--workers');
-  if (workers > 1 && apps.length === 0) throw new UsageError('--workers needs --app');
+  // Flags that only mean something for apps: say so instead of ignoring them.
+  if (raw.workers !== undefined && apps.length === 0) {
+    throw new UsageError('--workers needs --app', 'Workers are processes that each run the app: `serve-here --app app.ts --no-watch --workers 4`.');
+  }
+  if (raw.envFile !== undefined && apps.length === 0) {
+    throw new UsageError('--env-file needs --app', 'The variables are for app modules: `serve-here --app app.ts --env-file .env`.');
+  }
   if (workers > 1 && raw.watch !== false) {
     throw new UsageError('--workers needs --no-watch', 'Preforked workers run the app in process; reload needs the watch mode.');
   }

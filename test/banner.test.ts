@@ -8,12 +8,14 @@ import { Capture } from './helpers/server.js';
 
 const addr = (address: string, port = 8000): AddressInfo => ({ address, port, family: address.includes(':') ? 'IPv6' : 'IPv4' });
 
-function banner(over: Partial<BannerInfo>): string {
+function banner(over: Partial<BannerInfo>, err = new Capture()): string {
   const out = new Capture();
-  const log = createLogger({ out, err: new Capture(), color: false });
+  const log = createLogger({ out, err, color: false });
   printBanner(log, { version: '1.2.3', dir: '/srv/site', address: addr('127.0.0.1'), movedFrom: undefined, dotfiles: false, tty: false, apps: [], ...over });
   return out.text;
 }
+
+const WARNINGS = ['--cors: any website open in your browser can read this folder', 'apps run with NODE_ENV=production because the server is shared'];
 
 const urls = suite('urls');
 
@@ -50,6 +52,19 @@ plain('printBanner() says a shared server is shared, even without a LAN address'
   assert.match(text, /network http:\/\/|shared on all interfaces/);
 });
 
+plain('printBanner() keeps the line single and puts each warning on stderr with a ⚠', () => {
+  const err = new Capture();
+  assert.is(banner({ warnings: WARNINGS }, err), 'serve-here 1.2.3: serving /srv/site at http://127.0.0.1:8000/\n');
+  assert.is(err.text, WARNINGS.map((w) => `⚠ ${w}\n`).join(''));
+});
+
+plain('printBanner() without warnings writes nothing to stderr', () => {
+  const err = new Capture();
+  banner({}, err);
+  banner({ warnings: [] }, err);
+  assert.is(err.text, '');
+});
+
 plain.run();
 
 const tty = suite('printBanner (TTY)');
@@ -66,6 +81,18 @@ tty('printBanner() on a TTY warns when the folder is shared, and about dotfiles'
   assert.ok(text.includes('(dotfiles served)'), text);
   assert.ok(text.includes('Note: port 7999 was busy, using 8000.'), text);
   assert.not.ok(text.includes('Add --host'), text);
+});
+
+tty('printBanner() on a TTY shows each warning in the banner, after the URLs', () => {
+  const err = new Capture();
+  const text = banner({ tty: true, warnings: WARNINGS }, err);
+  const lines = text.split('\n');
+  const local = lines.findIndex((l) => l.includes('Local:'));
+  for (const w of WARNINGS) {
+    const at = lines.indexOf(`  ⚠ ${w}`);
+    assert.ok(at > local, text);
+  }
+  assert.is(err.text, '');
 });
 
 tty.run();

@@ -140,4 +140,15 @@ other('parseOptions() checks --workers', () => {
   usageError({ workers: '2', app: ['a.ts'] }, /--workers needs --no-watch/);
 });
 
+other('parseOptions() refuses app-only flags without --app, with a hint showing them used', () => {
+  usageError({ workers: '1' }, /^--workers needs --app$/);
+  usageError({ envFile: '.env' }, /^--env-file needs --app$/);
+  try {
+    parseOptions({ envFile: '.env' });
+  } catch (error) {
+    assert.match((error as UsageError).hint ?? '', /serve-here --app app\.ts --env-file \.env/);
+  }
+  assert.is(parseOptions({ envFile: '.env', app: ['a.ts'] }).envFile, '.env');
+});
+
 other.run();
