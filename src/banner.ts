@@ -20,6 +20,10 @@ export interface BannerInfo {
    * layer's "apps run with NODE_ENV=production because the server is shared".
    */
   warnings?: string[] | undefined;
+  /** When sharing: the URLs as they must be opened (scheme, key), a QR code, notes on access. */
+  urls?: { local: string; network: string[] } | undefined;
+  qr?: string[] | undefined;
+  notes?: string[] | undefined;
 }
 
 const isAllInterfaces = (a: string): boolean => a === '::' || a === '0.0.0.0';
@@ -49,9 +53,9 @@ export function networkUrls(port: number): string[] {
 export function printBanner(log: Logger, info: BannerInfo): void {
   const c = log.colors;
   const { address } = info;
-  const local = localUrl(address);
+  const local = info.urls?.local ?? localUrl(address);
   const shared = isAllInterfaces(address.address);
-  const network = shared ? networkUrls(address.port) : [];
+  const network = info.urls?.network ?? (shared ? networkUrls(address.port) : []);
   const moved = info.movedFrom === undefined ? undefined : `port ${info.movedFrom} was busy, using ${address.port}`;
   if (!info.tty) {
     const extras = [
@@ -62,6 +66,8 @@ export function printBanner(log: Logger, info: BannerInfo): void {
       ...info.apps,
     ];
     log.info(`serve-here ${info.version}: serving ${info.dir} at ${local}${extras.length > 0 ? ` (${extras.join(', ')})` : ''}`);
+    for (const n of info.notes ?? []) log.info(n);
+    if (info.qr !== undefined) log.info(info.qr.join('\n'));
     for (const w of info.warnings ?? []) log.warn(`⚠ ${w}`);
     return;
   }
@@ -72,11 +78,13 @@ export function printBanner(log: Logger, info: BannerInfo): void {
     `  ${c.dim('Local:')}    ${c.cyan(local)}`,
   ];
   for (const u of network) lines.push(`  ${c.dim('Network:')}  ${c.cyan(u)}`);
+  if (info.qr !== undefined) lines.push('', ...info.qr.map((l) => `  ${l}`), '');
+  for (const n of info.notes ?? []) lines.push(`  ${c.dim(n)}`);
   for (const app of info.apps) lines.push(`  ${c.dim('App:')}      ${app}`);
   if (moved !== undefined) lines.push(`  ${c.yellow(`Note: ${moved}.`)}`);
   for (const w of info.warnings ?? []) lines.push(`  ${c.yellow(`⚠ ${w}`)}`);
   if (isLoopbackAddress(address.address)) lines.push(c.dim('  Only this computer can connect. Add --host to share on your network.'));
-  else if (shared) lines.push(c.yellow('  Shared with your network: anyone who can reach this machine can read this folder.'));
+  else if (shared && info.urls === undefined) lines.push(c.yellow('  Shared with your network: anyone who can reach this machine can read this folder.'));
   lines.push('');
   log.info(lines.join('\n'));
 }

@@ -35,6 +35,18 @@ export interface Options {
   live: boolean;
   /** --poll: watch by polling (network mounts, some containers). */
   poll: boolean;
+  /** --share: all interfaces, a key in the URL, a QR code. */
+  share: boolean;
+  /** --auth user[:password] (basic auth), false for --no-auth, undefined for the default (a key when shared). */
+  auth: string | false | undefined;
+  /** --upload: PUT and the listing's drop zone store files (never overwriting). */
+  upload: boolean;
+  /** --max-upload in bytes. */
+  maxUpload: number;
+  /** --https (also implied by --cert/--key). */
+  https: boolean;
+  cert: string | undefined;
+  key: string | undefined;
 }
 
 export const DEFAULT_PORT = 8000;
@@ -64,7 +76,17 @@ export interface RawFlags {
   live?: boolean | undefined;
   poll?: boolean | undefined;
   workers?: string | undefined;
+  share?: boolean | undefined;
+  auth?: string | boolean | undefined;
+  upload?: boolean | undefined;
+  maxUpload?: string | undefined;
+  https?: boolean | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
 }
+
+/** Uploads larger than this are refused (413) unless --max-upload says otherwise. */
+export const DEFAULT_MAX_UPLOAD = 1024 ** 3;
 
 /** Validate raw flags and fill in defaults; throws UsageError on a bad value. */
 export function parseOptions(raw: RawFlags): Options {
@@ -76,7 +98,7 @@ export function parseOptions(raw: RawFlags): Options {
   if (raw.host !== undefined && raw.bind !== undefined) {
     throw new UsageError('Use either --host or --bind, not both');
   }
-  let host = LOOPBACK_HOST;
+  let host = raw.share === true ? ALL_HOSTS : LOOPBACK_HOST;
   if (raw.host === true) host = ALL_HOSTS;
   else if (typeof raw.host === 'string') host = parseHost(raw.host, '--host');
   else if (raw.bind !== undefined) host = parseHost(raw.bind, '--bind');
@@ -127,6 +149,11 @@ export function parseOptions(raw: RawFlags): Options {
     watch: raw.watch !== false,
     live: raw.live === true,
     poll: raw.poll === true,
+    share: raw.share === true,
+    auth: raw.auth === true ? undefined : raw.auth,
+    upload: raw.upload === true,
+    maxUpload: raw.maxUpload === undefined ? DEFAULT_MAX_UPLOAD : parseSize(raw.maxUpload),
+    ...tlsFlags(raw),
     workers,
   };
 }
@@ -172,4 +199,22 @@ export function parseAppMount(value: string): AppMount {
   }
   if (prefix === '/') prefix = '';
   return { prefix, file };
+}
+
+/** "500M", "2G", "1.5GiB", "1048576" → bytes. */
+export function parseSize(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(value);
+  if (m === null) throw new UsageError(`Invalid size "${value}"`, 'Give a number of bytes or a size like 500M or 2G.');
+  const unit = (m[2] ?? 'b').toLowerCase()[0] ?? 'b';
+  const scale = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit] ?? 1;
+  const bytes = Math.floor(Number(m[1]) * scale);
+  if (bytes <= 0) throw new UsageError(`Invalid size "${value}"`, 'The upload limit must be more than 0 bytes.');
+  return bytes;
+}
+
+function tlsFlags(raw: RawFlags): { https: boolean; cert: string | undefined; key: string | undefined } {
+  if ((raw.cert === undefined) !== (raw.key === undefined)) {
+    throw new UsageError(`${raw.cert === undefined ? '--key' : '--cert'} needs ${raw.cert === undefined ? '--cert' : '--key'} too`, 'Give both files: --cert cert.pem --key key.pem (mkcert makes such a pair).');
+  }
+  return { https: raw.https === true || raw.cert !== undefined, cert: raw.cert, key: raw.key };
 }

@@ -10,7 +10,8 @@ const FOOTER = `
 Examples:
   serve-here                         this folder on http://127.0.0.1:${DEFAULT_PORT}/
   serve-here ./public -p 3000        another folder, another port
-  serve-here --host                  share on your network (phones, laptops)
+  serve-here --share                 share with phones and laptops: key + QR code
+  serve-here --share --upload        …and let them send files back
   serve-here --app app.ts            a request handler at /, reloaded on save
   serve-here dist --app /api=api.ts  static files, plus an app at /api
 
@@ -20,6 +21,8 @@ Environment:
   SERVE_HERE_APP_TIMEOUT_MS    no response from an app: 504 (default: 30000)
   SERVE_HERE_DRAIN_TIMEOUT_MS  a replaced app's time to finish (default: 10000)
   SERVE_HERE_BLOCKED_MS        a blocked app is replaced after (default: 3000)
+  SERVE_HERE_PASSWORD          the password for --auth USER (kept out of ps)
+  XDG_CONFIG_HOME              where --https keeps its certificate (~/.config)
 
 Exit codes:
   0  --help, --version, or stopped by Ctrl-C, SIGTERM or SIGHUP
@@ -45,6 +48,14 @@ export function buildProgram(version: string): Command {
     .option('--host [addr]', 'share on the network: bind all interfaces, or the address given (default: loopback only)')
     .option('-b, --bind <addr>', 'bind this address, as in python -m http.server')
     .option('--allowed-hosts <hosts>', 'comma-separated Host names to answer besides localhost (".example.com" allows subdomains)')
+    .option('--share', 'share with the room: all interfaces, a key in the URL, a QR code')
+    .option('--auth <user[:password]>', 'ask for this user and password instead of a key (password also from SERVE_HERE_PASSWORD)')
+    .option('--no-auth', 'shared without any key or password (a warning says so)')
+    .option('--upload', 'let visitors upload files (PUT, or the listing\'s drop zone); never overwrites')
+    .option('--max-upload <size>', 'largest upload accepted, e.g. 500M or 2G (default: 1G)')
+    .option('--https', 'serve HTTPS with a self-signed certificate kept in your config folder')
+    .option('--cert <file>', 'serve HTTPS with this certificate (PEM; with --key), e.g. from mkcert')
+    .option('--key <file>', 'the private key for --cert (PEM)')
     .option('--cors', 'send Access-Control-Allow-Origin: * (never with credentials)')
     .optionsGroup('Apps:')
     // No default value: commander would print "(default: [])".
