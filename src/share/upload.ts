@@ -29,7 +29,10 @@ import { checkUploadSegments, isCrossSite, numberedName, tempNameFor, type Refus
  * with one request; raise it with `--max-upload` when sharing bigger files on purpose.
  */
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
-/** Free space kept beyond the upload's size, so an upload never leaves the disk completely full. */
+/**
+ * Free space kept beyond the upload's size, so an upload never leaves the disk completely full:
+ * 64 MiB, or 1% of the file system when that is smaller (a small USB stick or test tmpfs).
+ */
 export const FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
 /** How many `name (n).ext` alternatives are tried before giving up with 409. */
 const MAX_RENAMES = 999;
@@ -118,7 +121,8 @@ async function planUpload(req: IncomingMessage, opts: UploadOptions): Promise<Pl
   }
   const fs = await statfs(base);
   const free = fs.bavail * fs.bsize;
-  if (declared !== null && declared + FREE_SPACE_MARGIN_BYTES > free) return { status: 507, reason: 'Not enough free space for this upload' };
+  const margin = Math.min(FREE_SPACE_MARGIN_BYTES, (fs.blocks * fs.bsize) / 100);
+  if (declared !== null && declared + margin > free) return { status: 507, reason: 'Not enough free space for this upload' };
   return { base, missing, name, declared };
 }
 
