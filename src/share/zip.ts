@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { opendir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { sep } from 'node:path';
+import { dirname, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { makeZip } from 'client-zip';
@@ -49,33 +49,39 @@ export async function sendZip(req: IncomingMessage, res: ServerResponse, opts: Z
     res.end();
     return;
   }
-  const handles = new Set<FileHandle>();
-  const entries = zipEntries({ ...opts, name: base }, handles);
+  const entries = zipEntries({ ...opts, name: base });
   // client-zip types accept our entries as InputWithoutMeta / InputFolder.
   const body = Readable.fromWeb(makeZip(entries) as import('node:stream/web').ReadableStream<Uint8Array>);
   try {
-    // pipeline destroys the body when the client goes away: the web stream is cancelled, which
-    // throws into the walk (closing its folder handles), and the file being read is closed below.
+    // pipeline destroys the body when the client goes away: the web stream is cancelled, and
+    // client-zip throws into the walk, whose finally blocks close the open folder and file.
     await pipeline(body, res);
   } catch {
     res.destroy(); // a read error mid-archive: a cut chunked body tells the client it is incomplete
   } finally {
+    // When the zip stream failed by itself (a read error), nothing threw into the walk: end it here.
     await entries.return(undefined).catch(() => undefined);
-    for (const fh of handles) await fh.close().catch(() => undefined);
   }
 }
 
 /**
- * The archive's entries, walked lazily. `open` receives each file handle while it is in use, so a
- * cancelled download can close it (client-zip does not tell a half-read input it was cancelled).
+ * The archive's entries, walked lazily. A file entry's handle stays open while the walk is paused
+ * on it and is closed when the walk resumes, returns or is thrown into (a cancelled download):
+ * client-zip never tells a half-read input that it was cancelled, but it does tell the walk.
  */
-export async function* zipEntries(opts: ZipOptions, handles = new Set<FileHandle>()): AsyncGenerator<ZipEntry, void, undefined> {
+export async function* zipEntries(opts: ZipOptions): AsyncGenerator<ZipEntry, void, undefined> {
   const rootStat = await stat(opts.dir);
   yield { name: `${opts.name}/`, lastModified: rootStat.mtime, mode: rootStat.mode & 0o777 };
-  yield* walk(opts.dir, opts.name, new Set([opts.dir]), opts, handles);
+  // The folders above `dir` up to the root count as ancestors too: a link to any of them loops.
+  const ancestors = new Set([opts.dir]);
+  for (let up = opts.dir; isInside(opts.root, up) && up !== opts.root; ) {
+    up = dirname(up);
+    ancestors.add(up);
+  }
+  yield* walk(opts.dir, opts.name, ancestors, opts);
 }
 
-async function* walk(dir: string, prefix: string, ancestors: Set<string>, opts: ZipOptions, handles: Set<FileHandle>): AsyncGenerator<ZipEntry, void, undefined> {
+async function* walk(dir: string, prefix: string, ancestors: Set<string>, opts: ZipOptions): AsyncGenerator<ZipEntry, void, undefined> {
   // opendir reads names in small batches: a folder of a million files costs no more memory than ten.
   // for-await closes the handle when the walk is cancelled (return/throw propagates through).
   for await (const dirent of await opendir(dir, { bufferSize: 64 })) {
@@ -98,7 +104,7 @@ async function* walk(dir: string, prefix: string, ancestors: Set<string>, opts: 
       yield { name: `${entryName}/`, lastModified: st.mtime, mode: st.mode & 0o777 };
       ancestors.add(real);
       try {
-        yield* walk(real, entryName, ancestors, opts, handles);
+        yield* walk(real, entryName, ancestors, opts);
       } finally {
         ancestors.delete(real);
       }
@@ -106,12 +112,10 @@ async function* walk(dir: string, prefix: string, ancestors: Set<string>, opts: 
       // Open before yielding: a file that cannot be read is left out instead of breaking the archive.
       const fh = await openOrNull(real);
       if (fh === null) continue;
-      handles.add(fh);
       try {
         yield { name: entryName, lastModified: st.mtime, mode: st.mode & 0o777, input: readChunks(fh, st) };
       } finally {
         // Reached when client-zip asks for the next entry (this file fully read) or on cancel.
-        handles.delete(fh);
         await fh.close().catch(() => undefined);
       }
     }
