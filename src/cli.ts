@@ -7,7 +7,8 @@ import { errorCode, ServeHereError } from './errors.js';
 import { buildProgram as buildCommand } from './program.js';
 import { checkApps, checkDir, checkEnvFile, insideWarnings } from './preflight.js';
 import { createServer, type ServeHere } from './server.js';
-import { localUrl, openBrowser, printBanner, type BannerInfo } from './banner.js';
+import { localUrl, networkUrls, openBrowser, printBanner, type BannerInfo } from './banner.js';
+import { authFor, shareBanner, tlsFor } from './share/setup.js';
 import type { AddressInfo } from 'node:net';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -54,6 +55,8 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
   const root = checkDir(opts.dir);
   checkApps(opts);
   checkEnvFile(opts);
+  const auth = authFor(opts);
+  const tls = tlsFor(opts);
   const apps = await startApps(opts, root, log);
   const serveHere = createServer({
     root,
@@ -66,6 +69,9 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     live: opts.live,
     poll: opts.poll,
     stripPrefix: opts.stripPrefix,
+    upload: opts.upload ? { maxBytes: opts.maxUpload } : undefined,
+    ...(auth === undefined ? {} : { auth }),
+    ...(tls === undefined ? {} : { tls: { key: tls.key, cert: tls.cert } }),
     logger: log,
     ...(apps === undefined ? {} : { app: apps.router }),
   });
@@ -77,13 +83,18 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     throw listenError(error, opts);
   }
   const banner = bannerInfo(opts, root, address, apps?.describe() ?? []);
+  const share = shareBanner(address, banner.address.address === '::' || banner.address.address === '0.0.0.0' ? networkUrls(address.port) : [], localUrl(address), serveHere.access, tls);
+  banner.urls = { local: share.local, network: share.network };
+  banner.qr = share.qr;
+  banner.notes = share.notes;
+  banner.warnings = [...(banner.warnings ?? []), ...share.warnings];
   if (isClusterWorker) {
     // A node:cluster worker (--workers): the primary prints the banner once for all workers.
     process.send?.({ type: 'serve-here:listening', banner });
     return serveHere;
   }
   printBanner(log, banner);
-  if (opts.open) openBrowser(localUrl(address), log);
+  if (opts.open) openBrowser(share.local, log);
   return serveHere;
 }
 

@@ -9,6 +9,9 @@ import type { ParsedHost } from './host-check.js';
 import { parsePath, type Resolved, type Resolver } from './static/resolve.js';
 import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './live/client.js';
 
+/** The upload page's script, beside the live-reload assets. */
+export const UPLOAD_SCRIPT_PATH = `${LIVE_BASE}upload.js`;
+
 export type Decision =
   | { kind: 'file'; path: string; stat: Stats; status: number }
   | { kind: 'listing'; path: string; stat: Stats; segments: string[]; query: string; json: boolean }
@@ -17,6 +20,9 @@ export type Decision =
   | { kind: 'options' }
   | { kind: 'favicon' }
   | { kind: 'live'; asset: 'script' | 'worker' | 'events' }
+  | { kind: 'upload-script' }
+  | { kind: 'upload'; segments: string[]; host: string }
+  | { kind: 'zip'; path: string; segments: string[] }
   | { kind: 'error'; status: number; detail: string };
 
 export interface RouteContext {
@@ -29,6 +35,8 @@ export interface RouteContext {
   scheme: 'http' | 'https';
   /** --live: the live-reload script, worker and event stream answer under LIVE_BASE. */
   live: boolean;
+  /** --upload: PUT stores files (outside app mounts) and the listing offers a drop zone. */
+  upload: boolean;
 }
 
 /** Methods the static side answers; anything else is the app's, or 405 with these. */
@@ -41,7 +49,10 @@ export const MAX_HEADER_LINES = 100;
 export async function route(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined): Promise<Decision> {
   if (req.rawHeaders.length / 2 > MAX_HEADER_LINES) return { kind: 'error', status: 431, detail: `More than ${MAX_HEADER_LINES} header lines.` };
   const url = req.url ?? '/';
-  if (ctx.live && url.startsWith(LIVE_BASE)) return routeLive(req, url, host);
+  if (url.startsWith(LIVE_BASE)) {
+    if (ctx.upload && (url === UPLOAD_SCRIPT_PATH || url.startsWith(`${UPLOAD_SCRIPT_PATH}?`))) return { kind: 'upload-script' };
+    if (ctx.live) return routeLive(req, url, host);
+  }
   const parsed = parsePath(url);
   if (parsed.kind === 'bad') return { kind: 'error', status: 400, detail: parsed.reason };
   const { segments, raw, trailingSlash } = parsed;
@@ -52,8 +63,10 @@ export async function route(ctx: RouteContext, req: IncomingMessage, host: Parse
   const mount = ctx.app === undefined ? undefined : matchMount(ctx.app.mounts, segments);
   const toApp = (m: AppMount): Decision => ({ kind: 'app', target: appTarget(ctx, req, host, { mount: m, raw, trailingSlash, query: q === -1 ? '' : url.slice(q) }) });
 
+  if (method === 'PUT' && ctx.upload && mount === undefined) return { kind: 'upload', segments, host: host?.host ?? fallbackHost(req) };
   let found: Resolved = { kind: 'missing' };
   if (readOnly) found = await lookup(ctx, segments);
+  if (found.kind === 'dir' && ctx.listing && new URLSearchParams(query).has('zip')) return { kind: 'zip', path: found.path, segments };
   if (found.kind === 'file') {
     // A file is not a folder (as CPython): `/a.txt/` is a 404.
     if (!trailingSlash) return { kind: 'file', path: found.path, stat: found.stat, status: 200 };

@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realpathSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createLogger, type Logger } from './log.js';
 import type { AppRouter } from './app/contract.js';
 import { Gate, type AuthOptions, type GateResult } from './gate.js';
@@ -53,6 +54,8 @@ export interface ServerOptions {
   auth?: AuthOptions;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
+  /** --upload: PUT and the listing's drop zone store files, up to `maxBytes` each, never overwriting. */
+  upload?: { maxBytes: number } | undefined;
   /** --live: watch the folder and make open pages follow every save. */
   live?: boolean;
   /** With live: poll the folder instead of waiting for file events (network mounts). */
@@ -89,6 +92,7 @@ export function createServer(opts: ServerOptions): ServeHere {
     stripPrefix: opts.stripPrefix !== false,
     scheme: opts.tls === undefined ? 'http' : 'https',
     live: opts.live === true,
+    upload: opts.upload !== undefined,
   };
   const live = opts.live === true ? startLive(root, opts, logger) : undefined;
   const responding: RespondContext = {
@@ -97,6 +101,11 @@ export function createServer(opts: ServerOptions): ServeHere {
     app: opts.app,
     cors,
     live: live?.hub,
+    upload: opts.upload === undefined ? undefined : { maxBytes: opts.upload.maxBytes, root, dotfiles, isProtected: (p) => opts.app?.isHidden(p) === true },
+    sandboxActive: () => opts.upload !== undefined && gate.shared,
+    root,
+    rootName: basename(root) || 'folder',
+    dotfiles,
   };
 
   const headersTimeout = opts.headersTimeout ?? 10_000;
@@ -130,7 +139,7 @@ export function createServer(opts: ServerOptions): ServeHere {
     await respond(responding, req, res, decision);
   };
 
-  server.on('request', (req: IncomingMessage, res: ServeResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServeResponse): void => {
     logRequest(logger, req, res, gate);
     handle(req, res).catch((error: unknown) => {
       // A file removed between its stat and its open is simply gone.
@@ -139,7 +148,11 @@ export function createServer(opts: ServerOptions): ServeHere {
       if (!res.headersSent) sendError(res, 500, 'The server hit an error answering this request.');
       else res.destroy();
     });
-  });
+  };
+  server.on('request', onRequest);
+  // Expect: 100-continue (curl -T) is decided like any request: an upload sends its 100 only
+  // once it knows it will take the body, so a refused upload is never sent.
+  server.on('checkContinue', onRequest);
 
   server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
     // Malformed requests, oversized headers, timeouts: a status that says why, when the socket allows it.

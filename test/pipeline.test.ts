@@ -53,7 +53,7 @@ let ctx: RouteContext;
 
 table.before(async () => {
   base = await makeTree({ 'a.txt': 'a', 'dir/index.html': '<p>i</p>', 'plain/x.txt': 'x', 'api/readme.txt': 'r', 'page.html': 'p' });
-  ctx = { resolver: new Resolver(base, false), app: echoRouter([mount('/api')]), listing: true, spa: false, stripPrefix: true, scheme: 'http', live: false };
+  ctx = { resolver: new Resolver(base, false), app: echoRouter([mount('/api')]), listing: true, spa: false, stripPrefix: true, scheme: 'http', live: false, upload: false };
 });
 table.after(() => removeTree(base));
 

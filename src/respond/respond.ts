@@ -9,6 +9,9 @@ import { sendError } from '../pages.js';
 import { sendFavicon } from './favicon.js';
 import type { LiveHub } from '../live/hub.js';
 import { LIVE_SCRIPT, LIVE_WORKER } from '../live/client.js';
+import { receiveUpload } from '../share/upload.js';
+import { sendZip } from '../share/zip.js';
+import { UPLOAD_SCRIPT } from '../share/upload-client.js';
 import { rawIfNoneMatch, wantsInjection } from '../live/inject.js';
 import type { FileSender } from '../static/send.js';
 import type { ListingCache } from '../static/listing.js';
@@ -18,6 +21,14 @@ export interface RespondContext {
   listings: ListingCache;
   app: AppRouter | undefined;
   cors: boolean;
+  /** --upload: the size cap, the served root and the files an upload must never create. */
+  upload: { maxBytes: number; root: string; dotfiles: boolean; isProtected(realPath: string): boolean } | undefined;
+  /** Shared with uploads on: files a visitor may have uploaded are served sandboxed. */
+  sandboxActive: () => boolean;
+  /** The served folder (real path) and its name, for the zip of the root. */
+  root: string;
+  rootName: string;
+  dotfiles: boolean;
   /** --live: the stream hub (HTML answers to browser navigations get the live-reload tag). */
   live: LiveHub | undefined;
 }
@@ -26,7 +37,19 @@ export async function respond(ctx: RespondContext, req: IncomingMessage, res: Se
   if (ctx.live !== undefined && decision.kind !== 'live' && wantsInjection(req)) prepareInjection(req, res, decision);
   switch (decision.kind) {
     case 'file':
+      // Anything a visitor uploaded could be HTML or SVG with a script: it must not run in this
+      // origin, where it could read every file with the visitor's cookie.
+      if (ctx.sandboxActive() && ACTIVE_CONTENT.test(decision.path)) res.setHeader('Content-Security-Policy', 'sandbox');
       return ctx.sender.send(req, res, decision.path, decision.stat, decision.status);
+    case 'upload':
+      if (ctx.upload === undefined) return sendError(res, 405, 'Uploads are off.');
+      return receiveUpload(req, res, { ...ctx.upload, segments: decision.segments, selfHost: decision.host });
+    case 'upload-script':
+      return sendScript(req, res, UPLOAD_SCRIPT);
+    case 'zip': {
+      const name = decision.segments[decision.segments.length - 1] ?? ctx.rootName;
+      return sendZip(req, res, { dir: decision.path, root: ctx.root, name, dotfiles: ctx.dotfiles, isProtected: (p) => ctx.app?.isHidden(p) === true });
+    }
     case 'listing':
       return sendListing(ctx, req, res, decision);
     case 'redirect':
@@ -37,6 +60,8 @@ export async function respond(ctx: RespondContext, req: IncomingMessage, res: Se
       return;
     case 'app':
       res.via = decision.target.mount.label;
+      // With a checkContinue listener Node no longer answers Expect: 100-continue by itself.
+      if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
       // The route only decides 'app' when a router exists.
       return ctx.app?.handle(req, res, decision.target);
     case 'options':
@@ -65,6 +90,9 @@ function prepareInjection(req: IncomingMessage, res: ServeResponse, decision: De
     if (inm !== undefined) req.headers['if-none-match'] = rawIfNoneMatch(inm);
   }
 }
+
+/** Types a browser runs scripts in. */
+const ACTIVE_CONTENT = /\.(html?|xhtml|svg|svgz|xml|xsl)$/i;
 
 function sendScript(req: IncomingMessage, res: ServeResponse, body: string): void {
   res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
