@@ -131,6 +131,11 @@ export class Resolver {
     this.#prefix = realRoot.endsWith(sep) ? realRoot : realRoot + sep;
   }
 
+  /** Entries held by the path and folder-name caches (for tests and diagnostics). */
+  get cacheSizes(): { paths: number; folders: number } {
+    return { paths: this.#cache.size, folders: this.#dirs.size };
+  }
+
   /** Dotfiles (unless allowed) and `.git` are missing to every caller: the request path, index.html, clean URLs, 404.html. */
   async resolve(segments: readonly string[]): Promise<Resolved> {
     if (isHidden(segments, this.dotfiles)) return { kind: 'missing' };
