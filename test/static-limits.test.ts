@@ -68,7 +68,8 @@ swapped.before(async () => {
       'root/dir/f.txt': 'in dir',
       'outside/small.txt': OUTSIDE,
       'outside/big.bin': Buffer.alloc(300 * 1024, 'o'),
-      'outside/f.txt': OUTSIDE,
+      'outside/ranged.txt': OUTSIDE,
+      'outside/dir/f.txt': OUTSIDE,
     }),
   );
   root = join(base, 'root');
