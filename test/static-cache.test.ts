@@ -143,10 +143,15 @@ served('a page edited in place with its mtime put back is never served stale', a
     await age(path);
     const st = await stat(path);
     assert.is((await request(srv.port, '/page.html')).text, '<p>one</p>');
-    assert.is((await request(srv.port, '/page.html')).text, '<p>one</p>'); // now cached
+    const cached = await request(srv.port, '/page.html'); // now from memory
+    assert.is(cached.text, '<p>one</p>');
     await writeFile(path, '<p>two</p>');
     await utimes(path, st.atime, st.mtime);
     assert.is((await request(srv.port, '/page.html')).text, '<p>two</p>');
+    // and a browser revalidating its old copy is not told it is current
+    const revalidated = await request(srv.port, '/page.html', { headers: { 'if-none-match': String(cached.headers.etag) } });
+    assert.is(revalidated.status, 200);
+    assert.is(revalidated.text, '<p>two</p>');
   } finally {
     await srv.close();
     await removeTree(dir);

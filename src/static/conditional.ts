@@ -12,9 +12,14 @@ export function contentTypeFor(path: string): string {
   return isTextual(type) ? `${type}; charset=utf-8` : type;
 }
 
-/** Weak validator from size and modification time (never a content hash: that costs a full read). */
+/**
+ * Weak validator from size, modification time and change time (never a content hash: that costs
+ * a full read). The change time catches a same-size edit whose mtime was put back (rsync -t, a
+ * restore, utimes), which would otherwise revalidate to a stale 304.
+ */
 export function etagFor(st: Stats): string {
-  return `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+  // Shape kept as `W/"<size>-<hex>"`; the hex is mtime followed by a fixed-width ctime.
+  return `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${Math.floor(st.ctimeMs).toString(16).padStart(12, '0')}"`;
 }
 
 /** The tag of a compressed representation: the coding inside the quotes (`W/"…-gzip"`). */
@@ -57,6 +62,7 @@ export function ifRangeHolds(value: string, etag: string, lastModified: string):
 /** Header values derived from a file's name and stat. */
 export interface FileMeta {
   mtimeMs: number;
+  ctimeMs: number;
   size: number;
   etag: string;
   lastModified: string;
@@ -73,8 +79,8 @@ export class MetaCache {
 
   get(path: string, st: Stats): FileMeta {
     let meta = this.#meta.get(path);
-    if (meta === undefined || meta.mtimeMs !== st.mtimeMs || meta.size !== st.size) {
-      meta = { mtimeMs: st.mtimeMs, size: st.size, etag: etagFor(st), lastModified: st.mtime.toUTCString(), type: contentTypeFor(path) };
+    if (meta === undefined || meta.mtimeMs !== st.mtimeMs || meta.ctimeMs !== st.ctimeMs || meta.size !== st.size) {
+      meta = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size, etag: etagFor(st), lastModified: st.mtime.toUTCString(), type: contentTypeFor(path) };
       this.#meta.set(path, meta);
     }
     return meta;
