@@ -92,7 +92,9 @@ export function displayName(name: string): string {
   return hasEscapedBytes(name) ? name.replace(ESCAPED_ALL, '\uFFFD') : name;
 }
 
-const UNRESERVED = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]$/;
+// The characters encodeURIComponent leaves alone: a ":" left bare could turn a relative link
+// into a scheme ("a:b" → scheme "a").
+const UNRESERVED = /^[A-Za-z0-9\-_.!~*'()]$/;
 
 /** A name percent-encoded for a URL path segment, byte for byte (so escaped bytes survive). */
 export function encodeName(name: string): string {
