@@ -37,6 +37,8 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no request lines (errors are still shown)')
     .addOption(new Option('--log <format>', 'request log format').choices(['dev', 'combined', 'json']).default('dev'))
     .option('--open', 'open the browser at the served URL ($BROWSER if set)')
+    .option('--live', 'reload open pages on every save (CSS swapped in place; app pages once the new code answers)')
+    .option('--poll', 'with --live or app reload: poll for changes (network mounts, some containers)')
     .option('--app <[prefix=]file>', 'mount a request handler module (repeatable): app.ts at /, /api=api.ts at /api', collect, [] as string[])
     .addOption(new Option('--app-style <style>', 'calling convention instead of detecting it').choices(['fetch', 'node', 'wsgi']))
     .option('--no-strip-prefix', 'apps at a prefix see the full path (Hono basePath) instead of the path below the prefix')
@@ -106,6 +108,9 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     spa: opts.spa,
     host: opts.host,
     allowedHosts: opts.allowedHosts,
+    live: opts.live,
+    poll: opts.poll,
+    stripPrefix: opts.stripPrefix,
     logger: log,
     ...(apps === undefined ? {} : { app: apps.router }),
   });

@@ -59,6 +59,24 @@ export function escapeLines(text: string, keepColour: boolean): string {
   });
 }
 
+/** Runs of percent-escapes of non-ASCII bytes: the UTF-8 of a name like `café` or `日本`. */
+const ENCODED_NON_ASCII = /(?:%[89a-fA-F][0-9a-fA-F])+/g;
+
+/**
+ * Show non-ASCII names decoded (`/caf%C3%A9` → `/café`), as a person reads them; ASCII escapes
+ * (`%2F`, `%20`, `%0A`) and bytes that are not UTF-8 stay as sent. Escaped afterwards like any text.
+ */
+export function readablePath(url: string): string {
+  if (!url.includes('%')) return url;
+  return url.replace(ENCODED_NON_ASCII, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
@@ -147,7 +165,7 @@ export function formatDev(r: RequestRecord, p: Palette): string {
   const paint = r.status >= 500 ? p.red : r.status >= 400 ? p.yellow : r.status >= 300 ? p.cyan : p.green;
   const via = r.via === 'static' ? '' : ` ${p.magenta(escapeControl(r.via))}`;
   const aborted = r.aborted ? p.dim(' (aborted)') : '';
-  return `${p.dim(clock(r.time))} ${p.bold(escapeControl(r.method))} ${escapeControl(r.url)} ${paint(status)} ${p.dim(formatBytes(r.bytes))} ${p.dim(formatMs(r.ms))}${via}${aborted}\n`;
+  return `${p.dim(clock(r.time))} ${p.bold(escapeControl(r.method))} ${escapeControl(readablePath(r.url))} ${paint(status)} ${p.dim(formatBytes(r.bytes))} ${p.dim(formatMs(r.ms))}${via}${aborted}\n`;
 }
 
 /** Combined Log Format (Apache), with quoted fields escaped so a request cannot forge a line. */
@@ -222,7 +240,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     info(text) {
       flush();
-      out.write(`${escapeLines(text, colorOn)}\n`);
+      // With --log json, stdout carries nothing but JSON lines: the banner and notices go to stderr.
+      (format === 'json' ? err : out).write(`${escapeLines(text, colorOn)}\n`);
     },
     warn(text) {
       flush();

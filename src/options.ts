@@ -31,6 +31,10 @@ export interface Options {
   envFile: string | undefined;
   watch: boolean;
   workers: number;
+  /** --live: open pages follow every save. */
+  live: boolean;
+  /** --poll: watch by polling (network mounts, some containers). */
+  poll: boolean;
 }
 
 export const DEFAULT_PORT = 8000;
@@ -57,6 +61,8 @@ export interface RawFlags {
   stripPrefix?: boolean | undefined;
   envFile?: string | undefined;
   watch?: boolean | undefined;
+  live?: boolean | undefined;
+  poll?: boolean | undefined;
   workers?: string | undefined;
 }
 
@@ -113,6 +119,8 @@ export function parseOptions(raw: RawFlags): Options {
     stripPrefix: raw.stripPrefix !== false,
     envFile: raw.envFile,
     watch: raw.watch !== false,
+    live: raw.live === true,
+    poll: raw.poll === true,
     workers,
   };
 }

@@ -7,6 +7,7 @@ import type { Stats } from 'node:fs';
 import type { AppMount, AppRouter, AppTarget } from './app/contract.js';
 import type { ParsedHost } from './host-check.js';
 import { parsePath, type Resolved, type Resolver } from './static/resolve.js';
+import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './live/client.js';
 
 export type Decision =
   | { kind: 'file'; path: string; stat: Stats; status: number }
@@ -14,6 +15,8 @@ export type Decision =
   | { kind: 'redirect'; location: string }
   | { kind: 'app'; target: AppTarget }
   | { kind: 'options' }
+  | { kind: 'favicon' }
+  | { kind: 'live'; asset: 'script' | 'worker' | 'events' }
   | { kind: 'error'; status: number; detail: string };
 
 export interface RouteContext {
@@ -24,6 +27,8 @@ export interface RouteContext {
   /** True with --no-strip-prefix off (the default): apps see the path below their mount. */
   stripPrefix: boolean;
   scheme: 'http' | 'https';
+  /** --live: the live-reload script, worker and event stream answer under LIVE_BASE. */
+  live: boolean;
 }
 
 /** Methods the static side answers; anything else is the app's, or 405 with these. */
@@ -36,6 +41,7 @@ export const MAX_HEADER_LINES = 100;
 export async function route(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined): Promise<Decision> {
   if (req.rawHeaders.length / 2 > MAX_HEADER_LINES) return { kind: 'error', status: 431, detail: `More than ${MAX_HEADER_LINES} header lines.` };
   const url = req.url ?? '/';
+  if (ctx.live && url.startsWith(LIVE_BASE)) return routeLive(req, url, host);
   const parsed = parsePath(url);
   if (parsed.kind === 'bad') return { kind: 'error', status: 400, detail: parsed.reason };
   const { segments, raw, trailingSlash } = parsed;
@@ -81,7 +87,33 @@ export async function route(ctx: RouteContext, req: IncomingMessage, host: Parse
       if (index.kind === 'file') return { kind: 'file', path: index.path, stat: index.stat, status: 200 };
     }
   }
+  if (segments.length === 1 && segments[0] === 'favicon.ico') return { kind: 'favicon' };
   return notFound(ctx);
+}
+
+/** The live-reload assets; the event stream only for pages of this origin. */
+function routeLive(req: IncomingMessage, url: string, host: ParsedHost | undefined): Decision {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD') return { kind: 'error', status: 405, detail: `Method ${method} is not allowed here.` };
+  if (path === LIVE_SCRIPT_PATH) return { kind: 'live', asset: 'script' };
+  if (path === LIVE_WORKER_PATH) return { kind: 'live', asset: 'worker' };
+  if (path !== LIVE_EVENTS_PATH) return { kind: 'error', status: 404, detail: 'Nothing here.' };
+  // EventSource requests from another site's page carry its Origin (and Sec-Fetch-Site): refuse them.
+  const origin = req.headers.origin;
+  if (req.headers['sec-fetch-site'] === 'cross-site' || (origin !== undefined && !sameOrigin(origin, host))) {
+    return { kind: 'error', status: 403, detail: 'The live-reload stream is only for pages of this server.' };
+  }
+  return { kind: 'live', asset: 'events' };
+}
+
+function sameOrigin(origin: string, host: ParsedHost | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host.host;
+  } catch {
+    return false;
+  }
 }
 
 /** The folder's own 404.html when there is one, else the built-in page. */

@@ -1,7 +1,11 @@
-// The ServerResponse subclass every request gets: when it started, who answered, and the one
-// place where response body bytes are counted for the log.
-import { ServerResponse, type IncomingMessage } from 'node:http';
+// The ServerResponse subclass every request gets: when it started, who answered, the one place
+// where response body bytes are counted for the log, and (with --live) the one place where the
+// live-reload tag enters HTML bodies, whoever wrote them: files, listings, error pages, apps.
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { inject, injectionPoint, liveEtag, TAG_LENGTH } from './live/inject.js';
+
+type Chunk = string | Uint8Array;
 
 /** Node's `ServerResponse` with the facts the request log needs (named apart from fetch's `Response`). */
 export class ServeResponse extends ServerResponse<IncomingMessage> {
@@ -9,11 +13,25 @@ export class ServeResponse extends ServerResponse<IncomingMessage> {
   readonly started = performance.now();
   /** Who answered: "static", or the app mount's label. */
   via = 'static';
+  /** Set for a browser navigation under --live: an HTML body gets the live-reload tag. */
+  liveInject = false;
+  /** Set when the response is an HTML file: its 304 carries the injected validator. */
+  liveFile = false;
   #handed = 0;
   #wireStart = -1;
+  /** Body chunks held until the injection point is known; undefined when not injecting. */
+  #held: Buffer[] | undefined;
 
   override writeHead(...args: unknown[]): this {
     this.#mark();
+    if (this.liveInject && !this.headersSent) {
+      const status = args[0] as number;
+      const headers = typeof args[1] === 'object' ? args[1] : args[2];
+      if (headers !== undefined && headers !== null) this.#adopt(headers);
+      this.#prepare(status);
+      const message = typeof args[1] === 'string' ? [args[1]] : [];
+      return (super.writeHead as (...a: unknown[]) => this).call(this, status, ...message);
+    }
     return (super.writeHead as (...a: unknown[]) => this).apply(this, args);
   }
 
@@ -23,12 +41,27 @@ export class ServeResponse extends ServerResponse<IncomingMessage> {
   }
 
   override write(chunk: unknown, ...rest: unknown[]): boolean {
+    if (this.liveInject && !this.headersSent) this.writeHead(this.statusCode);
+    if (this.#held !== undefined && isChunk(chunk)) {
+      this.#hold(chunk, rest[0]);
+      const at = injectionPoint(Buffer.concat(this.#held), false);
+      if (at === undefined) return true;
+      return this.#release(at, (body) => (super.write as (...a: unknown[]) => boolean).call(this, body, ...rest.filter((r) => typeof r === 'function')));
+    }
     this.#count(chunk, rest[0]);
     // The overloads of write() are forwarded unchanged.
     return (super.write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
   }
 
   override end(...args: unknown[]): this {
+    if (this.liveInject && !this.headersSent) this.writeHead(this.statusCode);
+    if (this.#held !== undefined) {
+      if (isChunk(args[0])) this.#hold(args[0], args[1]);
+      const body = Buffer.concat(this.#held);
+      const callback = args.find((a) => typeof a === 'function');
+      this.#release(injectionPoint(body, true) ?? 0, (b) => (super.end as (...a: unknown[]) => this).call(this, b, ...(callback === undefined ? [] : [callback])));
+      return this;
+    }
     if (typeof args[0] !== 'function') this.#count(args[0], args[1]);
     (super.end as (...a: unknown[]) => this).apply(this, args);
     return this;
@@ -45,6 +78,43 @@ export class ServeResponse extends ServerResponse<IncomingMessage> {
     return Math.max(0, Math.min(this.#handed, onWire));
   }
 
+  /** Headers given to writeHead() join the stored ones, so the injection can adjust them. */
+  #adopt(headers: unknown): void {
+    if (Array.isArray(headers)) {
+      const pairs = Array.isArray(headers[0]) ? (headers as [string, string][]) : [];
+      if (pairs.length === 0) for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([String(headers[i]), String(headers[i + 1])]);
+      for (const [name, value] of pairs) this.setHeader(name, value);
+    } else {
+      for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) if (value !== undefined) this.setHeader(name, value);
+    }
+  }
+
+  /** Decide, as the headers go out, whether this body gets the tag, and make the headers say so. */
+  #prepare(status: number): void {
+    const etag = this.getHeader('etag');
+    if (status === 304) {
+      if (this.liveFile && typeof etag === 'string') this.setHeader('ETag', liveEtag(etag));
+      return;
+    }
+    const type = String(this.getHeader('content-type') ?? '');
+    if (status === 204 || status === 206 || status < 200 || !/^text\/html\b/i.test(type) || this.hasHeader('content-encoding')) return;
+    const length = this.getHeader('content-length');
+    if (length !== undefined) this.setHeader('Content-Length', Number(length) + TAG_LENGTH);
+    if (typeof etag === 'string') this.setHeader('ETag', liveEtag(etag));
+    this.#held = [];
+  }
+
+  #hold(chunk: Chunk, encoding: unknown): void {
+    this.#held?.push(typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+
+  #release<T>(at: number, write: (body: Buffer) => T): T {
+    const body = inject(Buffer.concat(this.#held ?? []), at);
+    this.#held = undefined;
+    this.#count(body, undefined);
+    return write(body);
+  }
+
   #mark(): void {
     if (this.#wireStart < 0 && this.socket !== null) this.#wireStart = this.socket.bytesWritten;
   }
@@ -58,3 +128,8 @@ export class ServeResponse extends ServerResponse<IncomingMessage> {
     else if (chunk instanceof Uint8Array) this.#handed += chunk.byteLength;
   }
 }
+
+function isChunk(value: unknown): value is Chunk {
+  return typeof value === 'string' || value instanceof Uint8Array;
+}
+

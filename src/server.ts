@@ -1,7 +1,7 @@
 // The HTTP server: wiring only. Every request and every upgrade reads top to bottom:
 // gate (Host check; access control next) → route (a Decision) → respond.
 import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realpathSync, statSync } from 'node:fs';
 import { createLogger, type Logger } from './log.js';
@@ -14,6 +14,8 @@ import { limitConnections, SHARED_PER_CLIENT } from './connection-limits.js';
 import { closeGracefully, listenWithFallback, type ListenOptions } from './listen.js';
 import { rawResponse, refuseUpgrade, statusForParseError } from './raw-response.js';
 import { sendError } from './pages.js';
+import { LiveHub } from './live/hub.js';
+import { FolderWatcher } from './live/folder-watch.js';
 import { ServeResponse } from './serve-response.js';
 import { Resolver } from './static/resolve.js';
 import { FileSender } from './static/send.js';
@@ -40,6 +42,15 @@ export interface ServerOptions {
   headersTimeout?: number;
   requestTimeout?: number;
   keepAliveTimeout?: number;
+  /**
+   * A connection that makes no progress for this long while the client does not read what it is
+   * sent is cut (default 120 s). A quiet response (server-sent events, a long poll) is never cut.
+   */
+  idleTimeout?: number;
+  /** --live: watch the folder and make open pages follow every save. */
+  live?: boolean;
+  /** With live: poll the folder instead of waiting for file events (network mounts). */
+  poll?: boolean;
   /** Open connections one client address may hold (default: 64 when shared, no cap on loopback). */
   connectionsPerClient?: number;
 }
@@ -51,6 +62,8 @@ export interface ServeHere {
   listen(opts: ListenOptions): Promise<AddressInfo>;
   /** Stop accepting, let in-flight responses finish for up to `graceMs`, then cut the rest. */
   close(graceMs?: number): Promise<void>;
+  /** Open live-reload streams (0 without --live). */
+  liveStreams(): number;
 }
 
 /** Create a serve-here server for a folder without the CLI (tests and embedders use this). */
@@ -67,12 +80,15 @@ export function createServer(opts: ServerOptions): ServeHere {
     spa: opts.spa === true,
     stripPrefix: opts.stripPrefix !== false,
     scheme: 'http',
+    live: opts.live === true,
   };
+  const live = opts.live === true ? startLive(root, opts, logger) : undefined;
   const responding: RespondContext = {
     sender: new FileSender({ compress: opts.compress !== false }),
     listings: new ListingCache(root, dotfiles),
     app: opts.app,
     cors,
+    live: live?.hub,
   };
 
   const headersTimeout = opts.headersTimeout ?? 10_000;
@@ -86,7 +102,14 @@ export function createServer(opts: ServerOptions): ServeHere {
   });
   // One more than the limit, so route() can tell "too many" (431) from "exactly the limit".
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
-  server.timeout = 120_000; // an idle socket mid-response (a stalled reader) is dropped eventually
+  server.timeout = opts.idleTimeout ?? 120_000;
+  server.on('timeout', (socket: Socket) => {
+    // Bytes still queued: the client stopped reading (or vanished without a FIN), so cut it. None
+    // queued: a response that is quiet on purpose (SSE, long poll); between requests the
+    // keep-alive timeout applies instead. Re-arm, as a socket's timeout fires once per idle spell.
+    if (socket.writableLength > 0) socket.destroy();
+    else socket.setTimeout(server.timeout);
+  });
   limitConnections(server, () => opts.connectionsPerClient ?? (gate.shared ? SHARED_PER_CLIENT : Infinity));
 
   const handle = async (req: IncomingMessage, res: ServeResponse): Promise<void> => {
@@ -146,13 +169,31 @@ export function createServer(opts: ServerOptions): ServeHere {
     async listen(lo: ListenOptions): Promise<AddressInfo> {
       const address = await listenWithFallback(server, lo.port, lo.host ?? opts.host ?? '127.0.0.1', lo.portFallback ?? 0);
       gate.bound(address.address);
+      await live?.watcher.ready();
       return address;
     },
+    liveStreams: () => live?.hub.size ?? 0,
     async close(graceMs = 3000): Promise<void> {
+      live?.hub.close();
+      await live?.watcher.close();
       await closeGracefully(server, upgraded, graceMs);
       await opts.app?.close();
     },
   };
+}
+
+/** The live-reload hub and the folder watcher that feeds it. */
+function startLive(root: string, opts: ServerOptions, logger: Logger): { hub: LiveHub; watcher: FolderWatcher } {
+  const hub = new LiveHub();
+  const watcher = new FolderWatcher({
+    root,
+    dotfiles: opts.dotfiles === true,
+    poll: opts.poll === true,
+    isAppFile: (path) => opts.app?.isHidden(path) === true,
+    onEvent: (event) => hub.send(event),
+    onError: (error) => logger.warn(`live reload: ${error.message}`),
+  });
+  return { hub, watcher };
 }
 
 function realRoot(dir: string): string {

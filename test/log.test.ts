@@ -273,3 +273,24 @@ live('a request for a path with encoded controls logs them as sent (escaped), on
 });
 
 live.run();
+
+const readable = suite('readable paths and streams');
+
+readable('formatDev() shows non-ASCII names decoded, still escaped, and leaves ASCII escapes alone', () => {
+  const colours = createLogger({ color: false }).colors;
+  const line = formatDev({ ...record(), url: '/caf%C3%A9/%E6%97%A5%2F%0A%FF/%C2%85' }, colours);
+  assert.match(line, '/café/日%2F%0A%FF/\\x85');
+});
+
+readable('with --log json, stdout holds only JSON lines (banner and notices go to stderr)', () => {
+  const out = new Capture();
+  const err = new Capture();
+  const log = createLogger({ format: 'json', out, err, color: false });
+  log.info('serve-here banner');
+  log.request(record());
+  log.flush();
+  assert.is(err.text, 'serve-here banner\n');
+  for (const line of out.text.trim().split('\n')) JSON.parse(line);
+});
+
+readable.run();

@@ -53,7 +53,7 @@ let ctx: RouteContext;
 
 table.before(async () => {
   base = await makeTree({ 'a.txt': 'a', 'dir/index.html': '<p>i</p>', 'plain/x.txt': 'x', 'api/readme.txt': 'r', 'page.html': 'p' });
-  ctx = { resolver: new Resolver(base, false), app: echoRouter([mount('/api')]), listing: true, spa: false, stripPrefix: true, scheme: 'http' };
+  ctx = { resolver: new Resolver(base, false), app: echoRouter([mount('/api')]), listing: true, spa: false, stripPrefix: true, scheme: 'http', live: false };
 });
 table.after(() => removeTree(base));
 
@@ -274,3 +274,121 @@ caps('a client over its connection cap is cut off; others are still served', asy
 });
 
 caps.run();
+
+// --- long responses are not cut; stalled readers are ----------------------------------------------
+
+const idle = suite('idle limit');
+
+idle('a quiet server-sent-events response outlives the idle limit; a reader that stopped is cut', async () => {
+  base = await makeTree({});
+  await writeFile(join(base, 'big.bin'), Buffer.alloc(64 * 1024 * 1024, 1));
+  const router: AppRouter = {
+    ...echoRouter([mount('/events')]),
+    handle(_req, res) {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      setTimeout(() => res.end('data: two\n\n'), 900);
+    },
+  };
+  srv = await startServer({ root: base, app: router, idleTimeout: 300, compress: false });
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      http.get({ port: srv.port, host: '127.0.0.1', path: '/events' }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (body += c));
+        r.on('end', () => resolve(body));
+        r.on('error', reject);
+      }).on('error', reject);
+    });
+    assert.is(text, 'data: one\n\ndata: two\n\n', 'quiet for 3× the idle limit, not cut');
+    const socket = net.connect(srv.port, '127.0.0.1');
+    socket.write(rawGet('/big.bin'));
+    socket.pause(); // never read: the server's writes back up
+    const cut = await waitUntil(() => (/GET \/big\.bin 200!/.test(srv.out.text) ? true : undefined), 5000, 'the stalled download cut and logged as aborted');
+    assert.ok(cut);
+    socket.destroy();
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+idle.run();
+
+const icon = suite('favicon');
+
+icon('a folder without favicon.ico gets the built-in icon (no 404 line); its own icon wins', async () => {
+  base = await makeTree({ 'a.txt': 'a' });
+  srv = await startServer({ root: base });
+  try {
+    const built = await new Promise<{ status: number; type: string | undefined; body: Buffer }>((resolve, reject) => {
+      http.get({ port: srv.port, host: '127.0.0.1', path: '/favicon.ico' }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, type: r.headers['content-type'], body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    assert.is(built.status, 200);
+    assert.is(built.type, 'image/png');
+    assert.is(built.body.subarray(1, 4).toString(), 'PNG');
+    await writeFile(join(base, 'favicon.ico'), 'own icon');
+    const own = parseRaw(await rawRequest(srv.port, rawGet('/favicon.ico')));
+    assert.is(own.body, 'own icon');
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+icon.run();
+
+const nolive = suite('without --live');
+
+nolive('without --live nothing is injected and the live-reload paths are plain 404s', async () => {
+  base = await makeTree({ 'index.html': '<!doctype html><html><head></head><body>x</body></html>' });
+  srv = await startServer({ root: base });
+  try {
+    const page = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', Accept: 'text/html', 'Sec-Fetch-Dest': 'document' })));
+    assert.is(page.status, 200);
+    assert.not.match(page.body, 'serve-here/live.js');
+    assert.is(parseRaw(await rawRequest(srv.port, rawGet('/.well-known/serve-here/live.js'))).status, 404);
+    assert.is(srv.serveHere.liveStreams(), 0);
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+nolive.run();
+
+const withlive = suite('with --live: injection rules');
+
+withlive('only browser navigations get the tag; ranges, downloads and curl get the raw file with its own validators', async () => {
+  const html = '<!doctype html><html><head><title>t</title></head><body>x</body></html>';
+  base = await makeTree({ 'index.html': html });
+  srv = await startServer({ root: base, live: true });
+  try {
+    const nav = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', 'Sec-Fetch-Dest': 'document' })));
+    assert.match(nav.body, '<head><script src="/.well-known/serve-here/live.js" defer></script><title>');
+    assert.is(Number(nav.headers['content-length']), Buffer.byteLength(nav.body));
+    assert.match(nav.headers.etag ?? '', /-live"$/);
+    const again = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', 'Sec-Fetch-Dest': 'document', 'If-None-Match': nav.headers.etag ?? '' })));
+    assert.is(again.status, 304);
+    const curl = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', Accept: '*/*' })));
+    assert.is(curl.body, html);
+    assert.not.match(curl.headers.etag ?? '', /-live/);
+    const range = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', 'Sec-Fetch-Dest': 'document', Range: 'bytes=0-14' })));
+    assert.is(range.status, 206);
+    assert.is(range.body, html.slice(0, 15));
+    const download = parseRaw(await rawRequest(srv.port, rawGet('/index.html?download', { Host: '127.0.0.1', 'Sec-Fetch-Dest': 'document' })));
+    assert.is(download.body, html);
+    const events = parseRaw(await rawRequest(srv.port, rawGet('/.well-known/serve-here/events', { Host: '127.0.0.1', Origin: 'http://evil.example' })));
+    assert.is(events.status, 403, 'another site cannot open the stream');
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+withlive.run();

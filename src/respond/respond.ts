@@ -6,6 +6,10 @@ import type { ServeResponse } from '../serve-response.js';
 import type { Decision } from '../route.js';
 import { STATIC_METHODS } from '../route.js';
 import { sendError } from '../pages.js';
+import { sendFavicon } from './favicon.js';
+import type { LiveHub } from '../live/hub.js';
+import { LIVE_SCRIPT, LIVE_WORKER } from '../live/client.js';
+import { rawIfNoneMatch, wantsInjection } from '../live/inject.js';
 import type { FileSender } from '../static/send.js';
 import type { ListingCache } from '../static/listing.js';
 
@@ -14,9 +18,12 @@ export interface RespondContext {
   listings: ListingCache;
   app: AppRouter | undefined;
   cors: boolean;
+  /** --live: the stream hub (HTML answers to browser navigations get the live-reload tag). */
+  live: LiveHub | undefined;
 }
 
 export async function respond(ctx: RespondContext, req: IncomingMessage, res: ServeResponse, decision: Decision): Promise<void> {
+  if (ctx.live !== undefined && decision.kind !== 'live' && wantsInjection(req)) prepareInjection(req, res, decision);
   switch (decision.kind) {
     case 'file':
       return ctx.sender.send(req, res, decision.path, decision.stat, decision.status);
@@ -34,10 +41,37 @@ export async function respond(ctx: RespondContext, req: IncomingMessage, res: Se
       return ctx.app?.handle(req, res, decision.target);
     case 'options':
       return answerOptions(req, res, ctx.cors);
+    case 'favicon':
+      return sendFavicon(req, res);
+    case 'live':
+      if (decision.asset === 'events') return ctx.live?.attach(req, res);
+      return sendScript(req, res, decision.asset === 'script' ? LIVE_SCRIPT : LIVE_WORKER);
     case 'error':
       if (decision.status === 405) res.setHeader('Allow', STATIC_METHODS);
       return sendError(res, decision.status, decision.detail);
   }
+}
+
+/**
+ * Whatever answers, an HTML body gets the tag (ServeResponse inserts it). Bodies must be
+ * identity for that, and an HTML file's 304 check compares the file's own validator.
+ */
+function prepareInjection(req: IncomingMessage, res: ServeResponse, decision: Decision): void {
+  res.liveInject = true;
+  delete req.headers['accept-encoding'];
+  if (decision.kind === 'file' && /\.html?$/i.test(decision.path)) {
+    res.liveFile = true;
+    const inm = req.headers['if-none-match'];
+    if (inm !== undefined) req.headers['if-none-match'] = rawIfNoneMatch(inm);
+  }
+}
+
+function sendScript(req: IncomingMessage, res: ServeResponse, body: string): void {
+  res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 async function sendListing(ctx: RespondContext, req: IncomingMessage, res: ServeResponse, d: Extract<Decision, { kind: 'listing' }>): Promise<void> {

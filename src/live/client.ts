@@ -1,0 +1,78 @@
+// Browser live reload, browser side: the page script and the shared worker it talks to, served
+// by serve-here under LIVE_BASE (external scripts, so a `script-src 'self'` CSP allows them).
+
+/** Where the live-reload assets and the event stream live; under /.well-known, never a user's file. */
+export const LIVE_BASE = '/.well-known/serve-here/';
+export const LIVE_SCRIPT_PATH = `${LIVE_BASE}live.js`;
+export const LIVE_WORKER_PATH = `${LIVE_BASE}live-worker.js`;
+export const LIVE_EVENTS_PATH = `${LIVE_BASE}events`;
+
+/**
+ * The shared worker: one EventSource per browser, whatever the number of tabs (HTTP/1.1 allows
+ * six connections per origin; a seventh tab with its own stream would hang). It remembers the
+ * first server id it saw: a different one after a reconnect means a restart, so pages reload.
+ */
+export const LIVE_WORKER = `'use strict';
+const ports = new Set();
+let seen = null;
+const post = (msg) => { for (const p of ports) p.postMessage(msg); };
+const events = new EventSource(${JSON.stringify(LIVE_EVENTS_PATH)});
+events.addEventListener('hello', (e) => {
+  const id = JSON.parse(e.data).id;
+  if (seen !== null && seen !== id) post({ type: 'reload' });
+  seen = id;
+});
+events.addEventListener('change', (e) => post(JSON.parse(e.data)));
+onconnect = (e) => {
+  const port = e.ports[0];
+  ports.add(port);
+  port.onmessage = (m) => { if (m.data === 'bye') ports.delete(port); };
+  port.start();
+};
+`;
+
+/**
+ * The page script: reload, swap stylesheets in place (the new sheet is loaded before the old one
+ * is removed, so no frame is drawn without styles), or refresh images.
+ */
+export const LIVE_SCRIPT = `'use strict';
+(() => {
+  if (window.__serveHereLive) return;
+  window.__serveHereLive = true;
+  const path = (url) => { try { const u = new URL(url, location.href); return u.origin === location.origin ? decodeURIComponent(u.pathname) : null; } catch { return null; } };
+  const bust = (url) => { const u = new URL(url, location.href); u.searchParams.set('serve-here', String(Date.now())); return u.href; };
+  const swapCss = (paths) => {
+    const links = [...document.querySelectorAll('link[rel~="stylesheet"][href]')].filter((l) => path(l.href) !== null);
+    if (links.length === 0) return location.reload();
+    const direct = links.filter((l) => paths.includes(path(l.href)));
+    // A changed file no <link> names was @imported by one of them: refresh them all.
+    for (const old of direct.length > 0 ? direct : links) {
+      const next = old.cloneNode();
+      next.href = bust(old.href);
+      const done = () => old.remove();
+      next.addEventListener('load', done, { once: true });
+      next.addEventListener('error', done, { once: true });
+      old.after(next);
+    }
+  };
+  const refreshImages = (paths) => {
+    for (const img of document.images) if (paths.includes(path(img.currentSrc || img.src))) img.src = bust(img.src);
+  };
+  const onMessage = (msg) => {
+    if (msg.type === 'css') swapCss(msg.paths);
+    else if (msg.type === 'image') refreshImages(msg.paths);
+    else location.reload();
+  };
+  if (typeof SharedWorker === 'function') {
+    const worker = new SharedWorker(${JSON.stringify(LIVE_WORKER_PATH)}, { name: 'serve-here-live' });
+    worker.port.onmessage = (e) => onMessage(e.data);
+    worker.port.start();
+    addEventListener('pagehide', () => worker.port.postMessage('bye'));
+  } else {
+    let seen = null;
+    const events = new EventSource(${JSON.stringify(LIVE_EVENTS_PATH)});
+    events.addEventListener('hello', (e) => { const id = JSON.parse(e.data).id; if (seen !== null && seen !== id) location.reload(); seen = id; });
+    events.addEventListener('change', (e) => onMessage(JSON.parse(e.data)));
+  }
+})();
+`;

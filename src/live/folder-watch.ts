@@ -1,0 +1,91 @@
+// Browser live reload: watch the served folder with the serving rules (no node_modules, no
+// .git, no hidden files unless --dotfiles, nothing an app owns) and turn a burst of changes into
+// one LiveEvent: stylesheets swapped, images refreshed, anything else a reload.
+import { watch, type FSWatcher } from 'chokidar';
+import { relative, sep } from 'node:path';
+import type { LiveEvent } from './hub.js';
+
+/** A burst (an editor writing several files, a `git checkout`) is one event once this quiet. */
+export const QUIET_MS = 30;
+/** …but a long burst still shows something after this. */
+export const MAX_WAIT_MS = 400;
+
+const IMAGE = /\.(png|jpe?g|gif|webp|avif|svg|ico|bmp)$/i;
+const EDITOR_NOISE = /(\.sw[px]|~|\.tmp|\.crswap)$/i;
+
+export interface FolderWatchOptions {
+  root: string;
+  dotfiles: boolean;
+  /** Poll instead of file events (network mounts, some containers). */
+  poll: boolean;
+  /** Files an app owns: its reload, not this watcher, reloads the browser (after the new code serves). */
+  isAppFile: (path: string) => boolean;
+  onEvent: (event: LiveEvent) => void;
+  onError: (error: Error) => void;
+}
+
+export function classify(paths: readonly string[]): LiveEvent {
+  if (paths.length > 0 && paths.every((p) => p.toLowerCase().endsWith('.css'))) return { type: 'css', paths: [...paths] };
+  if (paths.length > 0 && paths.every((p) => IMAGE.test(p))) return { type: 'image', paths: [...paths] };
+  return { type: 'reload' };
+}
+
+export class FolderWatcher {
+  #watcher: FSWatcher;
+  #batch = new Set<string>();
+  #quiet: NodeJS.Timeout | undefined;
+  #deadline: NodeJS.Timeout | undefined;
+  #ready: Promise<void>;
+  readonly #opts: FolderWatchOptions;
+
+  constructor(opts: FolderWatchOptions) {
+    this.#opts = opts;
+    const hidden = (p: string): boolean => {
+      const rel = relative(opts.root, p);
+      if (rel === '') return false;
+      return rel.split(sep).some((seg) => seg === 'node_modules' || seg === '.git' || (!opts.dotfiles && seg.startsWith('.')));
+    };
+    this.#watcher = watch(opts.root, {
+      ignoreInitial: true,
+      ignored: (p: string) => hidden(p) || EDITOR_NOISE.test(p),
+      usePolling: opts.poll,
+      interval: 100,
+      atomic: true,
+    });
+    this.#ready = new Promise((resolve) => this.#watcher.once('ready', () => resolve()));
+    const onChange = (path: string): void => this.#onChange(path);
+    this.#watcher.on('add', onChange).on('change', onChange).on('unlink', onChange).on('addDir', onChange).on('unlinkDir', onChange);
+    this.#watcher.on('error', (error: unknown) => {
+      const code = (error as { code?: string }).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EACCES') opts.onError(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  #onChange(path: string): void {
+    if (this.#opts.isAppFile(path)) return;
+    this.#batch.add(`/${relative(this.#opts.root, path).split(sep).join('/')}`);
+    clearTimeout(this.#quiet);
+    this.#quiet = setTimeout(() => this.#flush(), QUIET_MS);
+    this.#deadline ??= setTimeout(() => this.#flush(), MAX_WAIT_MS);
+  }
+
+  #flush(): void {
+    clearTimeout(this.#quiet);
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
+    if (this.#batch.size === 0) return;
+    const paths = [...this.#batch];
+    this.#batch.clear();
+    this.#opts.onEvent(classify(paths));
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#quiet);
+    clearTimeout(this.#deadline);
+    await this.#watcher.close();
+  }
+}
