@@ -2,9 +2,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { ServeResponse } from './serve-response.js';
 import { escapeHtml } from './static/listing.js';
+import { LruMap } from './static/lru.js';
 
 /** Rendered pages by status and detail: the same few (404 "Nothing here.", 403, 400 reasons) recur. */
-const pages = new Map<string, Buffer>();
+const pages = new LruMap<string, Buffer>(64);
 
 function renderPage(status: number, detail: string | undefined): Buffer {
   const key = `${status}\0${detail ?? ''}`;
@@ -14,7 +15,6 @@ function renderPage(status: number, detail: string | undefined): Buffer {
     body = Buffer.from(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark"><title>${title}</title></head><body style="font:16px/1.5 system-ui,sans-serif;margin:2rem"><h1 style="font-size:1.3rem">${title}</h1>${detail === undefined ? '' : `<p>${escapeHtml(detail)}</p>`}</body></html>\n`,
     );
-    if (pages.size >= 64) pages.clear();
     pages.set(key, body);
   }
   return body;

@@ -142,8 +142,11 @@ export function createServer(opts: ServerOptions): ServeHere {
   const onRequest = (req: IncomingMessage, res: ServeResponse): void => {
     logRequest(logger, req, res, gate);
     handle(req, res).catch((error: unknown) => {
-      // A file removed between its stat and its open is simply gone.
-      if (errorCode(error) === 'ENOENT' && !res.headersSent) return sendError(res, 404, 'Nothing here.');
+      // A file removed (or swapped, see static/open-file.ts) between its check and its open is gone.
+      const code = errorCode(error);
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && !res.headersSent) return sendError(res, 404, 'Nothing here.');
+      // A file or folder the server may not read (chmod 000) is forbidden, not a server error.
+      if ((code === 'EACCES' || code === 'EPERM') && !res.headersSent) return sendError(res, 403, 'This file or folder cannot be read.');
       logger.error(`Error while answering ${req.method ?? '-'} ${req.url ?? '-'}: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) sendError(res, 500, 'The server hit an error answering this request.');
       else res.destroy();

@@ -229,7 +229,8 @@ units('escapeHtml() escapes the five HTML specials', () => {
 
 units('renderJson() reports the URL path and entry fields only', () => {
   const json = JSON.parse(renderJson('/a/', [entry('x', 'file', 3, 0)])) as unknown;
-  assert.equal(json, { path: '/a/', entries: [{ name: 'x', type: 'file', size: 3, mtime: '1970-01-01T00:00:00.000Z' }] });
+  // total/truncated (the cap) and href (exact bytes of the name) are issue 6 additions; still no server path.
+  assert.equal(json, { path: '/a/', total: 1, truncated: false, entries: [{ name: 'x', href: 'x', type: 'file', size: 3, mtime: '1970-01-01T00:00:00.000Z' }] });
 });
 
 units.run();

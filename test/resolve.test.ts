@@ -18,9 +18,9 @@ function segmentsOf(parsed: ParsedPath): string[] {
 const parse = suite('parsePath');
 
 parse('parsePath() splits a plain path into segments', () => {
-  assert.equal(parsePath('/a/b.txt'), { kind: 'ok', segments: ['a', 'b.txt'], trailingSlash: false });
-  assert.equal(parsePath('/'), { kind: 'ok', segments: [], trailingSlash: false });
-  assert.equal(parsePath('/a/'), { kind: 'ok', segments: ['a'], trailingSlash: true });
+  assert.equal(parsePath('/a/b.txt'), { kind: 'ok', segments: ['a', 'b.txt'], raw: ['a', 'b.txt'], trailingSlash: false });
+  assert.equal(parsePath('/'), { kind: 'ok', segments: [], raw: [], trailingSlash: false });
+  assert.equal(parsePath('/a/'), { kind: 'ok', segments: ['a'], raw: ['a'], trailingSlash: true });
 });
 
 parse('parsePath() drops the query and fragment', () => {
@@ -78,8 +78,10 @@ parse('parsePath() accepts dots inside a name (foo..bar.txt, ...)', () => {
   assert.equal(segmentsOf(parsePath('/..a/b..')), ['..a', 'b..']);
 });
 
-parse('parsePath() decodes %2F (the segment splits) and other escapes once', () => {
-  assert.equal(segmentsOf(parsePath('/a%2Fb.txt')), ['a', 'b.txt']);
+parse('parsePath() keeps %2F inside its segment (a name with a slash) and decodes other escapes once', () => {
+  // %2F is not a separator (issue 6): the segment names a file "a/b.txt", which cannot exist.
+  assert.equal(parsePath('/a%2Fb.txt'), { kind: 'ok', segments: ['a/b.txt'], raw: ['a%2Fb.txt'], trailingSlash: false });
+  assert.equal(parsePath('/x/%2F/y%2f'), { kind: 'ok', segments: ['x', '/', 'y/'], raw: ['x', '%2F', 'y%2f'], trailingSlash: false });
   assert.equal(segmentsOf(parsePath('/a%20b.txt')), ['a b.txt']);
   assert.equal(segmentsOf(parsePath('/%E6%97%A5%E6%9C%AC.txt')), ['日本.txt']);
   // decoded once: %252e stays a literal "%2e", which is a name, not a parent segment

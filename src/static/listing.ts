@@ -1,47 +1,16 @@
 // Directory listing: sorted entries as escaped HTML (light/dark, phone-friendly) or JSON.
-import { readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { join, sep } from 'node:path';
 import { formatBytes } from '../log.js';
-import { isHidden, isInside } from './resolve.js';
+import { displayName, encodeName } from './file-names.js';
+import { LISTING_LIMIT, readEntries, type Entry, type FolderRead } from './listing-read.js';
+import { LruMap } from './lru.js';
 
-export interface Entry {
-  name: string;
-  type: 'directory' | 'file';
-  size: number;
-  mtime: Date;
-}
+export { readEntries, LISTING_LIMIT, type Entry } from './listing-read.js';
 
 export type SortKey = 'name' | 'size' | 'date';
 export interface Sort {
   key: SortKey;
   desc: boolean;
-}
-
-/** Read a folder's visible entries: no dotfiles (unless allowed), no links leading out of root. */
-export async function readEntries(dir: string, root: string, dotfiles: boolean): Promise<Entry[]> {
-  const dirents = await readdir(dir, { withFileTypes: true });
-  const entries = await Promise.all(
-    dirents.map(async (d): Promise<Entry | null> => {
-      if (isHidden([d.name], dotfiles)) return null;
-      const full = join(dir, d.name);
-      try {
-        if (d.isSymbolicLink()) {
-          // List a link only if resolve.ts would serve it: its target stays inside the root and is
-          // not hidden (a link to .env or .git would otherwise be listed, then answer 404).
-          const real = await realpath(full);
-          if (!isInside(root, real) || isHidden(real.slice(root.length).split(sep), dotfiles)) return null;
-        }
-        const st = await stat(full);
-        if (st.isDirectory()) return { name: d.name, type: 'directory', size: 0, mtime: st.mtime };
-        if (st.isFile()) return { name: d.name, type: 'file', size: st.size, mtime: st.mtime };
-      } catch {
-        // vanished, dangling link or unreadable: not listed
-      }
-      return null;
-    }),
-  );
-  return entries.filter((e): e is Entry => e !== null);
 }
 
 // Created on first use: building an ICU collator costs several milliseconds of start-up.
@@ -79,11 +48,23 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
 }
 
-/** The listing as JSON: names relative to the folder, never a server path. */
-export function renderJson(urlPath: string, entries: Entry[]): string {
+/**
+ * The listing as JSON: names relative to the folder, never a server path. `name` is for people
+ * (U+FFFD where the name is not UTF-8), `href` the exact bytes, percent-encoded, to fetch it by.
+ * `total` counts every visible entry; `truncated` says the folder holds more than are listed.
+ */
+export function renderJson(urlPath: string, entries: Entry[], total = entries.length): string {
   return JSON.stringify({
     path: urlPath,
-    entries: entries.map((e) => ({ name: e.name, type: e.type, size: e.size, mtime: e.mtime.toISOString() })),
+    total,
+    truncated: total > entries.length,
+    entries: entries.map((e) => ({
+      name: displayName(e.name),
+      href: `${encodeName(e.name)}${e.type === 'directory' ? '/' : ''}`,
+      type: e.type,
+      size: e.size,
+      mtime: e.mtime.toISOString(),
+    })),
   });
 }
 
@@ -100,7 +81,7 @@ h1 a{color:var(--link);text-decoration:none}h1 a:hover{text-decoration:underline
 table{width:100%;border-collapse:collapse}th,td{padding:.45rem .5rem;text-align:left;border-bottom:1px solid var(--line)}
 th{font-weight:600;font-size:.85rem;color:var(--muted)}th a{color:inherit;text-decoration:none}th a:hover{color:var(--link)}
 tr:hover td{background:var(--row)}td a{color:var(--link);text-decoration:none;overflow-wrap:anywhere}td a:hover{text-decoration:underline}
-.num,.date{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}.num{text-align:right}
+.num,.date{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}.num{text-align:right}.note{color:var(--muted);font-size:.9rem}
 .icon{display:inline-block;width:1em;height:1em;margin-right:.45em;vertical-align:-.12em;background:no-repeat center/contain}
 .d{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='%2354aeff' d='M1 3.5A1.5 1.5 0 0 1 2.5 2h3.6l1.5 1.5h5.9A1.5 1.5 0 0 1 15 5v7.5a1.5 1.5 0 0 1-1.5 1.5h-11A1.5 1.5 0 0 1 1 12.5z'/%3E%3C/svg%3E")}
 .f{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='none' stroke='%238d96a0' stroke-width='1.2' d='M3.5 1.5h6l3 3v10h-9z M9.5 1.5v3h3'/%3E%3C/svg%3E")}
@@ -108,13 +89,13 @@ tr:hover td{background:var(--row)}td a{color:var(--link);text-decoration:none;ov
 @media (max-width:36rem){.date{display:none}main{padding:.75rem}th,td{padding:.55rem .35rem}}`;
 
 /** The listing as a page: breadcrumbs, sortable columns (plain links, no JS), sizes and dates. */
-export function renderHtml(segments: readonly string[], entries: Entry[], sort: Sort): string {
-  const title = `/${segments.map((s) => `${s}/`).join('')}`;
+export function renderHtml(segments: readonly string[], entries: Entry[], sort: Sort, total = entries.length): string {
+  const title = `/${segments.map((s) => `${displayName(s)}/`).join('')}`;
   let crumbs = `<a href="/">~</a> /`;
   let href = '/';
   for (const seg of segments) {
-    href += `${encodeURIComponent(seg)}/`;
-    crumbs += ` <a href="${escapeHtml(href)}">${escapeHtml(seg)}</a> /`;
+    href += `${encodeName(seg)}/`;
+    crumbs += ` <a href="${escapeHtml(href)}">${escapeHtml(displayName(seg))}</a> /`;
   }
   const header = (key: SortKey, label: string, cls: string): string => {
     const active = sort.key === key;
@@ -126,18 +107,22 @@ export function renderHtml(segments: readonly string[], entries: Entry[], sort: 
   if (segments.length > 0) rows.push('<tr><td><span class="icon up"></span><a href="../">Parent folder</a></td><td class="num"></td><td class="date"></td></tr>');
   for (const e of entries) {
     const isDir = e.type === 'directory';
-    const link = `${encodeURIComponent(e.name)}${isDir ? '/' : ''}`;
+    const link = `${encodeName(e.name)}${isDir ? '/' : ''}`;
     rows.push(
-      `<tr><td><span class="icon ${isDir ? 'd' : 'f'}"></span><a href="${escapeHtml(link)}">${escapeHtml(e.name)}${isDir ? '/' : ''}</a></td>` +
+      `<tr><td><span class="icon ${isDir ? 'd' : 'f'}"></span><a href="${escapeHtml(link)}">${escapeHtml(displayName(e.name))}${isDir ? '/' : ''}</a></td>` +
         `<td class="num">${isDir ? '—' : formatBytes(e.size)}</td><td class="date">${formatDate(e.mtime)}</td></tr>`,
     );
   }
   const count = `${entries.length} ${entries.length === 1 ? 'item' : 'items'}`;
+  const note =
+    total > entries.length
+      ? `<p class="note">This folder holds ${total.toLocaleString('en')} entries; the first ${entries.length.toLocaleString('en')} (folders first, then by name) are listed.</p>\n`
+      : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Index of ${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><main><h1>${crumbs}</h1>
-<table><thead><tr>${header('name', 'Name', '')}${header('size', 'Size', 'num')}${header('date', 'Modified', 'date')}</tr></thead>
+${note}<table><thead><tr>${header('name', 'Name', '')}${header('size', 'Size', 'num')}${header('date', 'Modified', 'date')}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody></table><footer>${count} · serve-here</footer></main></body></html>
@@ -150,48 +135,59 @@ export const LISTING_MAX_AGE_MS = 1000;
 interface CachedListing {
   mtimeMs: number;
   ctimeMs: number;
+  ino: number;
+  dev: number;
   readAt: number;
   /** One read shared by every request that finds the listing out of date at the same time. */
-  entries: Promise<Entry[]>;
-  /** Rendered bodies by format, sort and URL path. */
-  bodies: Map<string, string>;
+  read: Promise<FolderRead>;
+  /** Rendered bodies by format, sort and URL path (a few: each can be large). */
+  bodies: LruMap<string, string>;
 }
 
 /**
  * Rendered listings, so a folder of thousands of files is not stat'ed file by file on every
  * request. Names are always current (a new, removed or renamed entry changes the folder's
- * mtime, which every request checks); sizes and dates of files may lag by up to a second.
+ * mtime, which every request checks, and a folder renamed over it changes the inode); sizes and
+ * dates of files may lag by up to a second. At most 64 folders, least recently used dropped first.
  */
 export class ListingCache {
-  #cache = new Map<string, CachedListing>();
+  #cache = new LruMap<string, CachedListing>(64);
   readonly #root: string;
   readonly #dotfiles: boolean;
+  readonly #limit: number;
 
-  constructor(root: string, dotfiles: boolean) {
+  constructor(root: string, dotfiles: boolean, opts: { limit?: number } = {}) {
     this.#root = root;
     this.#dotfiles = dotfiles;
+    this.#limit = opts.limit ?? LISTING_LIMIT;
   }
 
   /** The listing body for a folder (whose fresh stat the caller has) in HTML or JSON. */
   async render(dir: string, dirStat: Stats, segments: readonly string[], query: string, json: boolean): Promise<string> {
     let cached = this.#cache.get(dir);
     const now = Date.now();
-    if (cached === undefined || cached.mtimeMs !== dirStat.mtimeMs || cached.ctimeMs !== dirStat.ctimeMs || now - cached.readAt > LISTING_MAX_AGE_MS) {
-      const entries = readEntries(dir, this.#root, this.#dotfiles);
-      cached = { mtimeMs: dirStat.mtimeMs, ctimeMs: dirStat.ctimeMs, readAt: now, entries, bodies: new Map() };
-      if (this.#cache.size >= 256) this.#cache.clear();
-      this.#cache.set(dir, cached);
-      entries.catch(() => this.#cache.delete(dir));
+    if (cached === undefined || !isCurrent(cached, dirStat) || now - cached.readAt > LISTING_MAX_AGE_MS) {
+      const read = readEntries(dir, this.#root, this.#dotfiles, this.#limit);
+      const entry: CachedListing = { mtimeMs: dirStat.mtimeMs, ctimeMs: dirStat.ctimeMs, ino: dirStat.ino, dev: dirStat.dev, readAt: now, read, bodies: new LruMap(4) };
+      cached = entry;
+      this.#cache.set(dir, entry);
+      read.catch(() => {
+        if (this.#cache.get(dir) === entry) this.#cache.delete(dir);
+      });
     }
-    const list = await cached.entries;
+    const { entries, total } = await cached.read;
     const sort = parseSort(query);
     const key = `${json ? 'j' : 'h'}${sort.key}${sort.desc ? '-' : '+'}/${segments.join('/')}`;
     let body = cached.bodies.get(key);
     if (body === undefined) {
-      const sorted = sortEntries([...list], sort);
-      body = json ? renderJson(`/${segments.map((seg) => `${seg}/`).join('')}`, sorted) : renderHtml(segments, sorted, sort);
+      const sorted = sortEntries([...entries], sort);
+      body = json ? renderJson(`/${segments.map((seg) => `${displayName(seg)}/`).join('')}`, sorted, total) : renderHtml(segments, sorted, sort, total);
       cached.bodies.set(key, body);
     }
     return body;
   }
+}
+
+function isCurrent(c: CachedListing, st: Stats): boolean {
+  return c.mtimeMs === st.mtimeMs && c.ctimeMs === st.ctimeMs && c.ino === st.ino && c.dev === st.dev;
 }

@@ -2,6 +2,8 @@
 import { realpath } from 'node:fs/promises';
 import { readdir, stat, type Stats } from 'node:fs';
 import { sep } from 'node:path';
+import { decodeBytes, decodeSegment, hasOverlong, toFsPath } from './file-names.js';
+import { LruMap } from './lru.js';
 
 export type ParsedPath =
   | { kind: 'ok'; segments: string[]; raw: string[]; trailingSlash: boolean }
@@ -13,10 +15,13 @@ export type Resolved =
   | { kind: 'missing' };
 
 /**
- * Split the path of a request target into decoded segments. Decodes exactly once; rejects
- * malformed escapes, NUL, backslashes and `..` segments (400) before the file system is touched.
- * Empty and `.` segments are dropped, so `//x` and `/./x` name `/x` (and a redirect built from
- * the segments can never start with `//`).
+ * Split the path of a request target into segments, each decoded exactly once: `segments[i]` is
+ * the name, `raw[i]` the same segment as the client spelled it (apps receive that). The path is
+ * split on real slashes only: `%2F` stays inside its segment as a "/" (a name no file can have,
+ * so it is missing, never another file). Rejects malformed escapes, overlong UTF-8, NUL,
+ * backslashes and `..` segments (400) before the file system is touched. Empty and `.` segments
+ * are dropped, so `//x` and `/./x` name `/x` (and a redirect built from the segments can never
+ * start with `//`). Bytes that are not UTF-8 are kept as escaped surrogates (file-names.ts).
  */
 export function parsePath(target: string): ParsedPath {
   let end = target.length;
@@ -24,23 +29,26 @@ export function parsePath(target: string): ParsedPath {
   if (q !== -1) end = q;
   const h = target.indexOf('#');
   if (h !== -1 && h < end) end = h;
-  let path = target.slice(0, end);
+  const path = target.slice(0, end);
   if (path[0] !== '/') return { kind: 'bad', reason: 'Request target must start with "/"' };
-  const raw = path.split('/').filter((s) => s !== '' && s !== '.');
-  if (path.includes('%')) {
-    try {
-      path = decodeURIComponent(path);
-    } catch {
-      return { kind: 'bad', reason: 'Malformed percent-encoding' };
-    }
-  }
-  if (path.includes('\0')) return { kind: 'bad', reason: 'NUL byte in path' };
-  if (path.includes('\\')) return { kind: 'bad', reason: 'Backslash in path' };
+  const encoded = path.includes('%');
+  if (encoded && hasOverlong(path)) return { kind: 'bad', reason: 'Overlong UTF-8 in path' };
   const segments: string[] = [];
-  for (const seg of path.split('/')) {
-    if (seg === '' || seg === '.') continue;
+  const raw: string[] = [];
+  const parts = path.split('/');
+  for (const part of parts) {
+    if (part === '') continue;
+    const seg = encoded ? decodeSegment(part) : part;
+    if (seg === null) return { kind: 'bad', reason: 'Malformed percent-encoding' };
+    if (seg.includes('\0')) return { kind: 'bad', reason: 'NUL byte in path' };
+    if (seg.includes('\\')) return { kind: 'bad', reason: 'Backslash in path' };
+    if (seg === '.') continue;
     if (seg === '..') return { kind: 'bad', reason: 'Parent segment ("..") in path' };
+    // "..%2Fx" decodes to "../x": a name with a slash is missing anyway, but a ".." in it is
+    // refused outright, as before, so no later join can ever see a parent step.
+    if (seg.includes('/') && seg.split('/').includes('..')) return { kind: 'bad', reason: 'Parent segment ("..") in path' };
     segments.push(seg);
+    raw.push(part);
   }
   return { kind: 'ok', segments, raw, trailingSlash: path.length > 1 && path.endsWith('/') };
 }
@@ -78,7 +86,7 @@ export class SharedStat {
     let entry = this.#entries.get(path);
     if (entry === undefined) {
       entry = new Promise((resolve) => {
-        stat(path, (error, st) => {
+        stat(toFsPath(path), (error, st) => {
           resolve(error === null ? st : null);
           setImmediate(() => this.#entries.delete(path));
         });
@@ -92,6 +100,8 @@ export class SharedStat {
 interface DirNames {
   mtimeMs: number;
   ctimeMs: number;
+  ino: number;
+  dev: number;
   names: Set<string>;
 }
 
@@ -110,8 +120,8 @@ export class Resolver {
   readonly root: string;
   readonly dotfiles: boolean;
   readonly stats = new SharedStat();
-  #cache = new Map<string, CacheEntry>();
-  #dirs = new Map<string, DirNames>();
+  #cache = new LruMap<string, CacheEntry>(4096);
+  #dirs = new LruMap<string, DirNames>(1024);
 
   readonly #prefix: string;
 
@@ -121,11 +131,19 @@ export class Resolver {
     this.#prefix = realRoot.endsWith(sep) ? realRoot : realRoot + sep;
   }
 
+  /** Entries held by the path and folder-name caches (for tests and diagnostics). */
+  get cacheSizes(): { paths: number; folders: number } {
+    return { paths: this.#cache.size, folders: this.#dirs.size };
+  }
+
   /** Dotfiles (unless allowed) and `.git` are missing to every caller: the request path, index.html, clean URLs, 404.html. */
   async resolve(segments: readonly string[]): Promise<Resolved> {
     if (isHidden(segments, this.dotfiles)) return { kind: 'missing' };
+    // A "/" inside a segment came from %2F: no file name can hold one, so nothing is there. (It
+    // must not be joined into the path, where it would become a separator.)
+    for (const seg of segments) if (seg.includes('/')) return { kind: 'missing' };
     // Plain concatenation is safe (and much cheaper than path.join): parsePath already removed
-    // empty, "." and ".." segments and rejected separators inside a segment's decoded text.
+    // empty, "." and ".." segments and rejected backslashes, and slashes were refused above.
     const full = segments.length === 0 ? this.root : `${this.#prefix}${segments.join(sep)}`;
     const cached = this.#cache.get(full);
     if (cached !== undefined) {
@@ -138,7 +156,8 @@ export class Resolver {
     if (segments.length > 0 && (await this.#surelyAbsent(full, segments))) return { kind: 'missing' };
     let real: string;
     try {
-      real = await realpath(full);
+      const fsPath = toFsPath(full);
+      real = typeof fsPath === 'string' ? await realpath(fsPath) : decodeBytes(await realpath(fsPath, { encoding: 'buffer' }));
     } catch {
       return { kind: 'missing' };
     }
@@ -150,7 +169,6 @@ export class Resolver {
     if (st === null) return { kind: 'missing' };
     if (st.isDirectory()) return { kind: 'dir', path: real, stat: st };
     if (!st.isFile()) return { kind: 'missing' }; // FIFOs, sockets and devices are never opened
-    if (this.#cache.size >= 4096) this.#cache.clear();
     this.#cache.set(full, { real, dev: st.dev, ino: st.ino });
     return { kind: 'file', path: real, stat: st };
   }
@@ -166,12 +184,15 @@ export class Resolver {
     const st = await this.stats.get(dir);
     if (st === null || !st.isDirectory()) return false;
     let entry = this.#dirs.get(dir);
-    if (entry === undefined || entry.mtimeMs !== st.mtimeMs || entry.ctimeMs !== st.ctimeMs) {
+    // The inode too: another folder renamed over this one can carry the same timestamps.
+    if (entry === undefined || entry.mtimeMs !== st.mtimeMs || entry.ctimeMs !== st.ctimeMs || entry.ino !== st.ino || entry.dev !== st.dev) {
       if (Date.now() - st.mtimeMs < COARSE_MTIME_MS) return false; // just changed: do not trust a snapshot
-      const names = await new Promise<string[] | null>((resolve) => readdir(dir, (error, list) => resolve(error === null ? list : null)));
+      // Names as bytes, decoded the way request segments are, so a name that is not UTF-8 matches.
+      const names = await new Promise<Buffer[] | null>((resolve) =>
+        readdir(toFsPath(dir), { encoding: 'buffer' }, (error, list) => resolve(error === null ? list : null)),
+      );
       if (names === null) return false;
-      if (this.#dirs.size >= 1024) this.#dirs.clear();
-      entry = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, names: new Set(names) };
+      entry = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, names: new Set(names.map(decodeBytes)) };
       this.#dirs.set(dir, entry);
     }
     return !entry.names.has(name);

@@ -1,0 +1,88 @@
+// Validators and conditional requests: ETag, Last-Modified, 304 and If-Range (RFC 9110 §13).
+import type { Stats } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import mime from 'mime';
+import { isTextual } from './compress.js';
+import { LruMap } from './lru.js';
+
+/** `Content-Type` for a file name: mime's guess, `; charset=utf-8` on text, octet-stream otherwise. */
+export function contentTypeFor(path: string): string {
+  const type = mime.getType(path);
+  if (type === null) return 'application/octet-stream';
+  return isTextual(type) ? `${type}; charset=utf-8` : type;
+}
+
+/**
+ * Weak validator from size, modification time and change time (never a content hash: that costs
+ * a full read). The change time catches a same-size edit whose mtime was put back (rsync -t, a
+ * restore, utimes), which would otherwise revalidate to a stale 304.
+ */
+export function etagFor(st: Stats): string {
+  // Shape kept as `W/"<size>-<hex>"`; the hex is mtime followed by a fixed-width ctime.
+  return `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${Math.floor(st.ctimeMs).toString(16).padStart(12, '0')}"`;
+}
+
+/** The tag of a compressed representation: the coding inside the quotes (`W/"…-gzip"`). */
+export function encodedEtag(etag: string, encoding: string): string {
+  return `${etag.slice(0, -1)}-${encoding}"`;
+}
+
+/** RFC 9110 §13.1.2: weak comparison against a list of tags, or `*`. */
+export function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  const opaque = etag.startsWith('W/') ? etag.slice(2) : etag;
+  // A compressed response carries the coding inside its tag (see encodedEtag); the client
+  // revalidates with that tag, so it must match too or compressed files never get a 304.
+  const variants = [opaque, `${opaque.slice(0, -1)}-br"`, `${opaque.slice(0, -1)}-gzip"`];
+  for (const item of header.split(',')) {
+    const tag = item.trim();
+    if (variants.includes(tag.startsWith('W/') ? tag.slice(2) : tag)) return true;
+  }
+  return false;
+}
+
+/** True when the request's validators say the client's copy is current (→ 304). */
+export function isNotModified(req: IncomingMessage, etag: string, mtimeMs: number): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) return etagMatches(inm, etag);
+  const ims = req.headers['if-modified-since'];
+  if (ims === undefined) return false;
+  const since = Date.parse(ims);
+  return !Number.isNaN(since) && Math.floor(mtimeMs / 1000) * 1000 <= since;
+}
+
+/** If-Range (RFC 9110 §13.1.5): a date must equal Last-Modified; a weak tag never matches. */
+export function ifRangeHolds(value: string, etag: string, lastModified: string): boolean {
+  const v = value.trim();
+  if (v.startsWith('"')) return !etag.startsWith('W/') && v === etag;
+  if (v.startsWith('W/')) return false;
+  return v === lastModified;
+}
+
+/** Header values derived from a file's name and stat. */
+export interface FileMeta {
+  mtimeMs: number;
+  ctimeMs: number;
+  size: number;
+  etag: string;
+  lastModified: string;
+  type: string;
+}
+
+/**
+ * Header values per path, computed once per version of the file (formatting a date and asking
+ * mime cost more than the rest of a cached 1 KiB answer). Keyed by the stat that every request
+ * takes afresh, so a changed file gets new values on its next request.
+ */
+export class MetaCache {
+  #meta = new LruMap<string, FileMeta>(4096);
+
+  get(path: string, st: Stats): FileMeta {
+    let meta = this.#meta.get(path);
+    if (meta === undefined || meta.mtimeMs !== st.mtimeMs || meta.ctimeMs !== st.ctimeMs || meta.size !== st.size) {
+      meta = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size, etag: etagFor(st), lastModified: st.mtime.toUTCString(), type: contentTypeFor(path) };
+      this.#meta.set(path, meta);
+    }
+    return meta;
+  }
+}
