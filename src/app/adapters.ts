@@ -1,6 +1,6 @@
 // Run one request through an app of any convention: fetch (Request → Response), node (req, res)
 // or WSGI-style (environ, startResponse). Shared by the reload child and the in-process mode.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { DetectedApp, FetchHandler, FetchInfo, NodeHandler } from './detect.js';
 import { AppResponseError, asResponseError } from './response-error.js';
 import { toRequest, writeFetchResponse } from './web.js';
@@ -57,14 +57,24 @@ export function runApp(app: DetectedApp, req: IncomingMessage, res: ServerRespon
   // keep-alive connection: node throws instead (Node ≥ 18.10).
   res.strictContentLength = true;
   setForwardedHeaders(req, meta);
-  switch (app.style) {
-    case 'fetch':
-      return runFetch(app.handler, req, res, meta);
-    case 'node':
-      return runNode(app.handler, req, res, meta);
-    case 'wsgi':
-      return runWsgi(app.handler, req, res, meta);
-  }
+  const before = res.getHeaderNames().length === 0 ? undefined : res.getHeaders();
+  const run = app.style === 'fetch' ? runFetch(app.handler, req, res, meta) : app.style === 'node' ? runNode(app.handler, req, res, meta) : runWsgi(app.handler, req, res, meta);
+  return run.catch((error: unknown) => {
+    if (!res.headersSent) resetResponse(res, before);
+    throw error;
+  });
+}
+
+/**
+ * Undo what the app set on a response that was never sent, so the caller's error page carries
+ * none of it (an app's Content-Length or Content-Encoding would corrupt that page).
+ */
+function resetResponse(res: ServerResponse, before: OutgoingHttpHeaders | undefined): void {
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  if (before !== undefined) for (const [name, value] of Object.entries(before)) if (value !== undefined) res.setHeader(name, value);
+  res.statusCode = 200;
+  res.statusMessage = '';
+  res.strictContentLength = false;
 }
 
 // ---- node (req, res) -------------------------------------------------------------------------
