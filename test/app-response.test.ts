@@ -220,6 +220,22 @@ length('runApp() fetch: a body shorter than its Content-Length is cut off, never
   }
 });
 
+length('runApp() fetch: a body complete at once goes out with a Content-Length, for GET and HEAD alike', async () => {
+  const srv = await serveApp(fetchApp(() => new Response('hello world')));
+  try {
+    const get = await request(srv.port, '/plain');
+    assert.is(get.headers['content-length'], '11');
+    assert.is(get.headers['transfer-encoding'], undefined);
+    assert.is(get.text, 'hello world');
+    const raw = await rawRequest(srv.port, 'HEAD /plain HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', 5000);
+    const head = parseRaw(raw);
+    assert.is(head.headers['content-length'], '11');
+    assert.is(head.body, '');
+  } finally {
+    await srv.close();
+  }
+});
+
 length.run();
 
 // ---- forwarding headers and the app's URL come from the server ---------------------------------

@@ -87,7 +87,7 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
     if (cookies.length > 0) res.setHeader('set-cookie', cookies);
   };
   const body = response.body;
-  if (body === null || head) {
+  if (body === null || (head && declared)) {
     if (body !== null) await body.cancel().catch(() => {});
     start();
     res.end();
@@ -109,7 +109,8 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
     if (result.done) {
       start();
       res.setHeader('content-length', size);
-      endOrDestroy(res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      // HEAD gets the Content-Length the same GET would have, and no body.
+      endOrDestroy(res, head ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
       return;
     }
     chunks.push(result.value);
@@ -117,6 +118,11 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
     next = reader.read();
   }
   start();
+  if (head) {
+    await reader.cancel().catch(() => {});
+    res.end();
+    return;
+  }
   await pump(reader, next, chunks, res);
 }
 
