@@ -100,6 +100,24 @@ bad('runApp() fetch: a header value node refuses (control character) → AppResp
   expect502(fetchApp(() => new Response('x', { headers: { 'x-app': '1', 'x-bad': 'a\u0001b' } }))),
 );
 bad('runApp() fetch: a non-Response → AppResponseError', () => expect502(fetchApp(() => ({ status: 200 }))));
+bad('runApp() fetch: a Response whose body was already read → AppResponseError', () =>
+  expect502(
+    fetchApp(async () => {
+      const used = new Response('x', { headers: { 'x-app': '1' } });
+      await used.text();
+      return used;
+    }),
+  ),
+);
+bad('runApp() fetch: a Response whose body is locked by a reader → AppResponseError', () =>
+  expect502(
+    fetchApp(() => {
+      const locked = new Response('x', { headers: { 'x-app': '1' } });
+      locked.body?.getReader();
+      return locked;
+    }),
+  ),
+);
 bad('runApp() fetch: a body stream that fails before its first byte → AppResponseError', () =>
   expect502(
     fetchApp(

@@ -87,6 +87,7 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
     if (cookies.length > 0) res.setHeader('set-cookie', cookies);
   };
   const body = response.body;
+  if (response.bodyUsed || body?.locked === true) throw new AppResponseError('The fetch handler returned a Response whose body was already read');
   if (body === null || (head && declared)) {
     if (body !== null) await body.cancel().catch(() => {});
     start();
