@@ -12,11 +12,9 @@ import { appPath, runApp, type RequestMeta } from './adapters.js';
 import { describeError, errorLine, relativeToRoot, sendAppError, shortLocation } from './error-info.js';
 import { importedFiles, loadMounts, matchMount, type LoadedMount } from './load.js';
 import { readEnvFile } from './env.js';
-import { installLightResponse } from './web.js';
 
 export async function startInProcess(opts: Options, root: string, log: Logger): Promise<{ router: AppRouter; describe(): string[] }> {
   if (opts.envFile !== undefined) Object.assign(process.env, readEnvFile(resolve(opts.envFile)));
-  installLightResponse();
   const started = performance.now();
   let loaded: LoadedMount[];
   try {

@@ -4,7 +4,6 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { appPath, runApp, type RequestMeta } from './adapters.js';
 import { describeError } from './error-info.js';
 import { collectRequired, importedFiles, loadMounts, matchMount, registerLoader, type LoadedMount } from './load.js';
-import { installLightResponse } from './web.js';
 import { ERROR_HEADER, MOUNT_HEADER, PEER_HEADER, type FromChild, type ToChild } from './protocol.js';
 
 const send = (msg: FromChild): void => {
@@ -117,6 +116,5 @@ process.on('unhandledRejection', (reason) => {
   process.exit(70);
 });
 
-installLightResponse();
 await registerLoader();
 send({ type: 'booted' });
