@@ -41,8 +41,11 @@ export function escapeControl(text: string): string {
 
 /** Controls other than newline and tab, for lines that are ours but may quote untrusted text. */
 const UNSAFE_IN_LINES = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-/** The colour codes this logger's palette writes (kleur's bold, dim, colours and their resets). */
-const OWN_SGR = /\x1b\[(?:0|1|2|22|31|32|33|35|36|39)m/y;
+/**
+ * The colour codes serve-here itself writes: kleur's bold, dim, colours and their resets, and the
+ * QR code's explicit black-on-white (src/share/qr.ts).
+ */
+const OWN_SGR = /\x1b\[(?:0|1|2|22|31|32|33|35|36|39|38;5;16;48;5;231)m/y;
 
 /**
  * Make a message line safe for the terminal: every control character becomes \xHH (so quoted

@@ -53,7 +53,7 @@ export function shareBanner(address: AddressInfo, network: readonly string[], lo
   return {
     local: withKey(scheme(local)),
     network: urls,
-    qr: first === undefined ? undefined : renderQr(first, { color: kleur.enabled && process.stdout.isTTY === true }),
+    qr: first === undefined ? undefined : renderQr(first, { color: kleur.enabled }),
     notes,
     warnings,
   };
