@@ -10,7 +10,7 @@ const FOOTER = `
 Examples:
   serve-here                         this folder on http://127.0.0.1:${DEFAULT_PORT}/
   serve-here ./public -p 3000        another folder, another port
-  serve-here --share                 share with phones and laptops: key + QR code
+  serve-here --share                 share with the room: key + QR code
   serve-here --share --upload        …and let them send files back
   serve-here --app app.ts            a request handler at /, reloaded on save
   serve-here dist --app /api=api.ts  static files, plus an app at /api
