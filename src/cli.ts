@@ -197,6 +197,7 @@ function handleSignals(log: Logger): { serving(server: ServeHere): void } {
 export async function main(argv: string[]): Promise<void> {
   let opts: Options;
   const log0 = createLogger();
+  if (argv[0] === 'export') return printExport(argv.slice(1), log0);
   try {
     opts = parseArgv(argv);
   } catch (error) {
@@ -225,6 +226,18 @@ export async function main(argv: string[]): Promise<void> {
     signals.serving(await run(opts, log));
   } catch (error) {
     fail(error, log);
+  }
+}
+
+/** `serve-here export <target> …`: a deployment starting point on stdout (src/export/). */
+async function printExport(argv: string[], log: Logger): Promise<void> {
+  const { exportText } = await import('./export/command.js');
+  try {
+    process.stdout.write(exportText(argv, parseArgv, process.cwd()));
+  } catch (error) {
+    if (!(error instanceof CommanderError)) return fail(error, log);
+    process.exitCode = error.code.startsWith('commander.help') || error.code === 'commander.version' ? 0 : 2;
+    if (process.exitCode === 2) process.stderr.write('Run `serve-here --help` for usage.\n');
   }
 }
 

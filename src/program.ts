@@ -14,6 +14,9 @@ Examples:
   serve-here --share --upload        …and let them send files back
   serve-here --app app.ts            a request handler at /, reloaded on save
   serve-here dist --app /api=api.ts  static files, plus an app at /api
+  serve-here export nginx dist --app /api=api.ts
+                                     …and its nginx config (also: systemd,
+                                     deno, workers)
 
 Environment:
   NO_COLOR, FORCE_COLOR        colours off / on (default: on for a terminal)
