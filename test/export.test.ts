@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, BIN } from './helpers/server.js';
 import { spawnExe, type Proc } from './helpers/bin.js';
-import { APPS_DIR, freePort } from './helpers/engines.js';
+import { copyFile } from 'node:fs/promises';
+import { APPS_DIR, freePort, startWorkerd, workerd } from './helpers/engines.js';
 import { NGINX, startNginx } from './helpers/nginx.js';
 import { send, type Reply } from './helpers/portable-checks.js';
 
@@ -136,6 +137,33 @@ e2e.after(async () => {
   await nginx?.stop();
   await direct?.stop();
   if (work !== '') await rm(work, { recursive: true, force: true });
+});
+
+// The Workers entry, run by workerd, gives the apps what serve-here gives them (prefix split).
+const WORKER_CHECKS = CHECKS.filter((c) => c.name.startsWith('app at /api') || c.name.startsWith('app at /who'));
+e2e('export workers: the entry on workerd answers the app checks as serve-here alone', async () => {
+  if (workerd.missing !== undefined || direct === undefined) {
+    console.log(`SKIP: export workers on workerd: ${workerd.missing ?? 'no serve-here to compare with'}`);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'serve-here-workers-'));
+  let server;
+  try {
+    await copyFile(join(APPS_DIR, 'json-api.mjs'), join(dir, 'api.mjs'));
+    await copyFile(join(APPS_DIR, 'client-info.mjs'), join(dir, 'who.mjs'));
+    const r = await runCli(['export', 'workers', '--app', '/api=api.mjs', '--app', '/who=who.mjs'], { cwd: dir });
+    assert.is(r.code, 0, r.stderr);
+    await writeFile(join(dir, 'worker.mjs'), r.stdout.slice(0, r.stdout.indexOf('// ==> wrangler.jsonc')));
+    server = await startWorkerd(join(dir, 'worker.mjs'));
+    for (const check of WORKER_CHECKS) {
+      assert.equal(check.pick(await check.run(server.port), server.port), check.expected(server.port), `workerd: ${check.name}`);
+      assert.equal(check.pick(await check.run(directPort), directPort), check.expected(directPort), `serve-here: ${check.name}`);
+    }
+    assert.is((await send(server.port, '/nope')).status, 404);
+  } finally {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 if (NGINX === undefined) {

@@ -84,35 +84,38 @@ interface Esbuild {
   build(opts: { entryPoints: string[]; bundle: true; format: 'esm'; platform: 'neutral'; outfile: string; logLevel: 'error'; mainFields: string[] }): Promise<unknown>;
 }
 
-/** workerd: the app bundled by esbuild (as wrangler does; workerd resolves no npm packages), one capnp config. */
-const workerd: Engine = {
+/** workerd: the app bundled by esbuild, one capnp config. */
+export const workerd: Engine = {
   name: 'workerd',
   missing: notInstalled('workerd') ?? (existsSync(join(ENGINES_DIR, 'node_modules', 'esbuild')) ? undefined : 'esbuild is not installed (cd test/engines && npm install)'),
-  async start(app) {
-    const dir = await mkdtemp(join(tmpdir(), 'serve-here-workerd-'));
-    const require = createRequire(join(ENGINES_DIR, 'package.json'));
-    const esbuild = (await import(pathToFileURL(require.resolve('esbuild')).href)) as Esbuild;
-    await esbuild.build({ entryPoints: [join(APPS_DIR, app)], bundle: true, format: 'esm', platform: 'neutral', mainFields: ['module', 'main'], outfile: join(dir, 'worker.mjs'), logLevel: 'error' });
-    const port = await freePort();
-    await writeFile(join(dir, 'config.capnp'), workerdConfig(port, 'worker.mjs'));
-    const proc = spawnExe(join(BINS, 'workerd'), ['serve', join(dir, 'config.capnp')], { cwd: dir });
-    const stop = async (): Promise<void> => {
-      await proc.stop('SIGTERM');
-      await rm(dir, { recursive: true, force: true });
-    };
-    try {
-      // workerd prints nothing when it listens: poll the port (and notice an early exit).
-      await waitUntil(async () => {
-        if (proc.child.exitCode !== null) throw new Error(`workerd exited: ${proc.stderr()}`);
-        return (await canConnect(port)) ? true : undefined;
-      }, 20_000, `workerd on port ${port}`);
-      return { port, stop };
-    } catch (error) {
-      await stop();
-      throw error;
-    }
-  },
+  start: async (app) => startWorkerd(join(APPS_DIR, app)),
 };
+
+/** Bundle `entry` with esbuild (as wrangler does: workerd resolves no npm packages) and serve it with workerd. */
+export async function startWorkerd(entry: string): Promise<Started> {
+  const dir = await mkdtemp(join(tmpdir(), 'serve-here-workerd-'));
+  const require = createRequire(join(ENGINES_DIR, 'package.json'));
+  const esbuild = (await import(pathToFileURL(require.resolve('esbuild')).href)) as Esbuild;
+  await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', mainFields: ['module', 'main'], outfile: join(dir, 'worker.mjs'), logLevel: 'error' });
+  const port = await freePort();
+  await writeFile(join(dir, 'config.capnp'), workerdConfig(port, 'worker.mjs'));
+  const proc = spawnExe(join(BINS, 'workerd'), ['serve', join(dir, 'config.capnp')], { cwd: dir });
+  const stop = async (): Promise<void> => {
+    await proc.stop('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    // workerd prints nothing when it listens: poll the port (and notice an early exit).
+    await waitUntil(async () => {
+      if (proc.child.exitCode !== null) throw new Error(`workerd exited: ${proc.stderr()}`);
+      return (await canConnect(port)) ? true : undefined;
+    }, 20_000, `workerd on port ${port}`);
+    return { port, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
 
 /** The smallest workerd config: one ES module worker behind one HTTP socket on loopback. */
 export function workerdConfig(port: number, module: string): string {
