@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, BIN } from './helpers/server.js';
-import { spawnExe, type Proc } from './helpers/bin.js';
+import { runExe, spawnExe, type Proc } from './helpers/bin.js';
 import { copyFile } from 'node:fs/promises';
 import { APPS_DIR, freePort, startWorkerd, workerd } from './helpers/engines.js';
 import { NGINX, startNginx } from './helpers/nginx.js';
@@ -54,6 +54,15 @@ cli('deno and workers: an entry importing each fetch handler, prefix split as se
     assert.match(r.stdout, /import app0 from "\.\/api\.ts";/);
     assert.match(r.stdout, /import app1 from "\.\/main\.mjs";/);
     assert.ok(r.stdout.indexOf('prefix: "/api"') < r.stdout.indexOf('prefix: ""'), 'longest prefix first');
+    // The entry parses as an ES module (the deno one imports jsr:, so it is not run offline).
+    const dir = await mkdtemp(join(tmpdir(), 'serve-here-entry-'));
+    try {
+      await writeFile(join(dir, 'entry.mjs'), r.stdout);
+      const check = await runExe(process.execPath, ['--check', join(dir, 'entry.mjs')]);
+      assert.is(check.code, 0, check.stderr);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 });
 
