@@ -392,3 +392,25 @@ withlive('only browser navigations get the tag; ranges, downloads and curl get t
 });
 
 withlive.run();
+
+const tstypes = suite('TypeScript sources');
+
+tstypes('.ts/.tsx/.mts/.cts sources are shown as text; a real MPEG-TS segment keeps video/mp2t', async () => {
+  const packet = Buffer.alloc(188, 0xff);
+  packet[0] = 0x47;
+  base = await makeTree({ 'app.ts': 'export const x: number = 1;\n', 'c.tsx': 'export {}', 'm.mts': 'export {}', 'k.cts': 'export {}', 'seg.ts': Buffer.concat([packet, packet, packet, packet]) });
+  srv = await startServer({ root: base });
+  try {
+    for (const name of ['app.ts', 'c.tsx', 'm.mts', 'k.cts']) {
+      const res = parseRaw(await rawRequest(srv.port, rawGet(`/${name}`)));
+      assert.is(res.headers['content-type'], 'text/plain; charset=utf-8', name);
+    }
+    const seg = parseRaw(await rawRequest(srv.port, rawGet('/seg.ts')));
+    assert.is(seg.headers['content-type'], 'video/mp2t');
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+tstypes.run();
