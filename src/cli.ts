@@ -8,6 +8,7 @@ import { errorCode, ServeHereError } from './errors.js';
 import { createServer, type ServeHere } from './server.js';
 import { localUrl, openBrowser, printBanner, type BannerInfo } from './banner.js';
 import type { AddressInfo } from 'node:net';
+import type { AppRouter } from './app/contract.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -107,13 +108,14 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     host: opts.host,
     allowedHosts: opts.allowedHosts,
     logger: log,
-    ...(apps === undefined ? {} : { app: apps.router }),
+    stripPrefix: opts.stripPrefix,
+    ...(apps === undefined ? {} : { app: apps }),
   });
   let address;
   try {
     address = await serveHere.listen({ port: opts.port, host: opts.host, portFallback: opts.portExplicit ? 0 : 50 });
   } catch (error) {
-    await apps?.router.close?.();
+    await apps?.close();
     throw listenError(error, opts);
   }
   const banner = bannerInfo(opts, root, address, apps?.describe() ?? []);
@@ -174,12 +176,7 @@ async function runPrimary(opts: Options, log: Logger): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-interface StartedApps {
-  router: NonNullable<Parameters<typeof createServer>[0]['app']>;
-  describe(): string[];
-}
-
-async function startApps(opts: Options, root: string, log: Logger): Promise<StartedApps | undefined> {
+async function startApps(opts: Options, root: string, log: Logger): Promise<AppRouter | undefined> {
   if (opts.apps.length === 0) return undefined;
   const { startAppHost } = await import('./app/start.js');
   return startAppHost(opts, root, log);
@@ -205,6 +202,7 @@ function handleSignals(server: ServeHere, log: Logger): void {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.on('SIGHUP', stop); // the terminal closed: stop as cleanly as for Ctrl-C
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -14,26 +14,9 @@ import { parsePath, Resolver, type Resolved } from './static/resolve.js';
 import { FileSender } from './static/send.js';
 import { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
-
-/** An app mounted at a path prefix; the server calls it for requests no static file answered. */
-export interface AppMountHandler {
-  /** "" for the root, else "/api". */
-  readonly prefix: string;
-  /** Shown in the log line of requests this app answered. */
-  readonly label: string;
-  handle(req: IncomingMessage, res: Response): void;
-}
-
-/** What the server asks of the app layer (see src/app/): routing and the app's own sources. */
-export interface AppRouter {
-  /** The mount owning a decoded path, longest prefix first. */
-  match(path: string): AppMountHandler | undefined;
-  /** True for files of an app's module graph, which are never served as static files. */
-  isSource(realPath: string): boolean;
-  /** Forward an upgrade (WebSocket) request, or refuse it. */
-  upgrade?(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): boolean;
-  close?(): Promise<void>;
-}
+import type { AppRouter } from './app/contract.js';
+import type { ServeResponse } from './serve-response.js';
+import { buildTarget, matchSegments } from './app/target.js';
 
 export interface ServerOptions {
   /** Folder to serve. */
@@ -48,6 +31,8 @@ export interface ServerOptions {
   allowedHosts?: string[] | undefined;
   logger?: Logger;
   app?: AppRouter;
+  /** Apps at a prefix see the path below it (default). */
+  stripPrefix?: boolean;
   headersTimeout?: number;
   requestTimeout?: number;
   keepAliveTimeout?: number;
@@ -149,12 +134,12 @@ export function createServer(opts: ServerOptions): ServeHere {
     const { segments, trailingSlash } = parsed;
     const method = req.method ?? 'GET';
     const readOnly = method === 'GET' || method === 'HEAD';
-    const mount = app?.match(segments.length === 0 ? '/' : `/${segments.join('/')}${trailingSlash ? '/' : ''}`);
+    const mount = app === undefined ? undefined : matchSegments(app.mounts, segments);
 
     let found: Resolved = { kind: 'missing' };
     if (readOnly) {
       found = await resolver.resolve(segments);
-      if (found.kind === 'file' && app?.isSource(found.path) === true) found = { kind: 'missing' };
+      if (found.kind === 'file' && app?.isHidden(found.path) === true) found = { kind: 'missing' };
     }
     if (found.kind === 'file') {
       if (trailingSlash) found = { kind: 'missing' }; // a file is not a folder (as CPython: 404)
@@ -175,9 +160,10 @@ export function createServer(opts: ServerOptions): ServeHere {
         if (clean.kind === 'file') return sender.send(req, res, clean.path, clean.stat);
       }
     }
-    if (mount !== undefined) {
+    if (mount !== undefined && app !== undefined) {
       res.via = mount.label;
-      return mount.handle(req, res);
+      // Transitional cast until the server creates ServeResponse (src/response.ts goes away).
+      return app.handle(req, res as unknown as ServeResponse, buildTarget(req, mount, opts.stripPrefix !== false));
     }
     if (method === 'OPTIONS') return answerOptions(req, res, cors);
     if (!readOnly) {
@@ -230,7 +216,9 @@ export function createServer(opts: ServerOptions): ServeHere {
   // Upgraded (WebSocket) sockets are no longer the HTTP server's: close() must end them itself.
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-    if (isHostAllowed(hostPolicy, req.headers.host) && app?.upgrade?.(req, socket, head) === true) {
+    const parsed = parsePath(req.url ?? '/');
+    const mount = app === undefined || parsed.kind === 'bad' ? undefined : matchSegments(app.mounts, parsed.segments);
+    if (isHostAllowed(hostPolicy, req.headers.host) && mount !== undefined && app?.upgrade(req, socket, head, buildTarget(req, mount, opts.stripPrefix !== false)) === true) {
       upgraded.add(socket);
       socket.once('close', () => upgraded.delete(socket));
       return;

@@ -8,7 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { createServer, type AppRouter } from '../src/server.js';
+import { createServer } from '../src/server.js';
+import type { AppRouter } from '../src/app/contract.js';
 import { createLogger } from '../src/log.js';
 import { ServeHereError } from '../src/errors.js';
 import { Capture, makeTree, removeTree, request, startServer, type Running } from './helpers/server.js';
@@ -245,21 +246,18 @@ let errSrv: Running;
 errors.before(async () => {
   base = await tree();
   const router: AppRouter = {
-    match: (path) =>
-      path.startsWith('/boom')
-        ? {
-            prefix: '/boom',
-            label: 'boom',
-            handle(_req, res) {
-              // headers of a representation, then a failure before the body
-              res.setHeader('Content-Encoding', 'gzip');
-              res.setHeader('ETag', 'W/"x"');
-              res.setHeader('Content-Range', 'bytes 0-1/2');
-              throw new Error('kaboom');
-            },
-          }
-        : undefined,
-    isSource: () => false,
+    mounts: [{ prefix: '/boom', segments: ['boom'], label: 'boom' }],
+    handle(_req, res) {
+      // headers of a representation, then a failure before the body
+      res.setHeader('Content-Encoding', 'gzip');
+      res.setHeader('ETag', 'W/"x"');
+      res.setHeader('Content-Range', 'bytes 0-1/2');
+      throw new Error('kaboom');
+    },
+    isHidden: () => false,
+    upgrade: () => false,
+    describe: () => [],
+    close: async () => {},
   };
   errSrv = await startServer({ root: base, app: router });
 });

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { escapeHtml } from '../static/listing.js';
 import { isLoopbackAddress } from '../host-check.js';
 import { sendError } from '../pages.js';
-import type { Response } from '../response.js';
+import type { ServeResponse } from '../serve-response.js';
 
 export interface AppErrorInfo {
   /** What failed: "Failed to load app.ts", "GET /x threw". */
@@ -71,6 +71,17 @@ function cleanMessage(error: unknown): string {
   return `${error.name === 'Error' || m !== null ? '' : `${error.name}: `}${message}`;
 }
 
+/**
+ * The status for a request whose app call rejected before any header was sent: 502 when what
+ * the app returned was not a valid HTTP answer (a status like 099 or 1000, a bad header name or
+ * value, a body past its Content-Length), 500 when the handler itself threw.
+ */
+export function failureStatus(error: unknown): 500 | 502 {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^ERR_(HTTP_INVALID|INVALID_HTTP_TOKEN|INVALID_CHAR|HTTP_CONTENT_LENGTH_MISMATCH|HTTP_HEADERS_SENT)/.test(code)) return 502;
+  return (error as { name?: unknown } | null)?.name === 'AppResponseError' ? 502 : 500;
+}
+
 export function describeError(error: unknown, title: string): AppErrorInfo {
   const where = locate(error);
   const stack = error instanceof Error ? error.stack?.split('\n').filter((l) => !LOADER_FRAME.test(l)).join('\n') : undefined;
@@ -130,7 +141,7 @@ export function renderErrorText(info: AppErrorInfo, root: string): string {
  * Answer with an app error: the developer page (HTML for browsers, text otherwise) only for
  * clients on this machine; others get a plain status page, since stacks leak paths and source.
  */
-export function sendAppError(req: IncomingMessage, res: Response, opts: { status: number; info: AppErrorInfo | undefined; note: string; root: string }): void {
+export function sendAppError(req: IncomingMessage, res: ServeResponse, opts: { status: number; info: AppErrorInfo | undefined; note: string; root: string }): void {
   const { status, info, note, root } = opts;
   const local = isLoopbackAddress(req.socket.remoteAddress ?? '');
   if (!local || info === undefined) return sendError(res, status, local ? note : undefined);
@@ -141,6 +152,5 @@ export function sendAppError(req: IncomingMessage, res: Response, opts: { status
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.bytes = req.method === 'HEAD' ? 0 : Buffer.byteLength(body);
   res.end(req.method === 'HEAD' ? undefined : body);
 }
