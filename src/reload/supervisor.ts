@@ -12,6 +12,12 @@ import type { MountSpec } from '../app/load.js';
 import { AppProcess, type LoadResult } from '../app/process.js';
 import { Backoff } from './backoff.js';
 
+/**
+ * The folder serve-here was started from, taken once: app processes run there (never in the
+ * served folder), and a later spawn still finds it by path if the folder was deleted and made again.
+ */
+const START_CWD = process.cwd();
+
 export interface Timing {
   /** No response headers from the app within this → 504. */
   requestTimeoutMs: number;
@@ -165,7 +171,7 @@ export class Supervisor {
   }
 
   #spawn(): AppProcess {
-    const proc = new AppProcess({ id: this.#nextId, env: this.#o.env(), socketPath: join(this.#dir, `app-${this.#nextId}.sock`), cwd: process.cwd() });
+    const proc = new AppProcess({ id: this.#nextId, env: this.#o.env(), socketPath: join(this.#dir, `app-${this.#nextId}.sock`), cwd: START_CWD });
     this.#nextId++;
     this.#all.add(proc);
     proc.onFatal = (error) => this.#o.log.error(`${stamp(this.#o.log)} ✖ ${error.title}: ${error.message}`);

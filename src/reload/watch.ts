@@ -1,6 +1,7 @@
 // chokidar, narrowed: watch the folders holding the app's files (not the served tree), report
 // changes to the files that matter, in debounced batches.
 import { watch, type FSWatcher } from 'chokidar';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -26,6 +27,7 @@ const IGNORED = /(^|[\\/])(node_modules|\.git)([\\/]|$)|\.sw[px]$|~$|\.tmp$/;
 export class Watcher {
   #watcher: FSWatcher;
   #dirs = new Set<string>();
+  #gone = new Map<string, NodeJS.Timeout>();
   #batch = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #ready: Promise<void>;
@@ -38,6 +40,7 @@ export class Watcher {
     this.#ready = new Promise((resolve) => this.#watcher.once('ready', () => resolve()));
     const onEvent = (path: string): void => this.#onEvent(path);
     this.#watcher.on('change', onEvent).on('add', onEvent).on('unlink', onEvent);
+    this.#watcher.on('unlinkDir', (dir: string) => this.#onDirGone(dir));
     this.#watcher.on('error', (error: unknown) => {
       const code = (error as { code?: string }).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') opts.onError(error instanceof Error ? error : new Error(String(error)));
@@ -57,8 +60,37 @@ export class Watcher {
     if (add.length > 0) this.#watcher.add(add);
   }
 
+  /**
+   * A watched folder was deleted: the OS watch is gone with it, and a folder made again at the
+   * same path is not watched. Look for it every 500 ms; when it is back, watch it and report it
+   * as a change (its files may be new).
+   */
+  #onDirGone(dir: string): void {
+    if (!this.#dirs.has(dir) || this.#gone.has(dir)) return;
+    const timer = setInterval(() => {
+      if (!existsSync(dir)) return;
+      clearInterval(timer);
+      this.#gone.delete(dir);
+      this.#watcher.unwatch(dir);
+      this.#watcher.add(dir);
+      this.#report(dir);
+    }, 500);
+    timer.unref();
+    this.#gone.set(dir, timer);
+  }
+
+  /** Watch every folder afresh: a folder deleted and made again is a new folder to the OS. */
+  rewatch(): void {
+    const dirs = [...this.#dirs];
+    this.#watcher.unwatch(dirs);
+    this.#watcher.add(dirs);
+  }
+
   #onEvent(path: string): void {
-    if (!this.#opts.isRelevant(path)) return;
+    if (this.#opts.isRelevant(path)) this.#report(path);
+  }
+
+  #report(path: string): void {
     if (this.#batch.size === 0) this.#opts.onFirstEvent(path);
     this.#batch.add(path);
     clearTimeout(this.#timer);
@@ -76,6 +108,7 @@ export class Watcher {
 
   async close(): Promise<void> {
     clearTimeout(this.#timer);
+    for (const timer of this.#gone.values()) clearInterval(timer);
     await this.#watcher.close();
   }
 }
