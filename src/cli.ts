@@ -174,6 +174,7 @@ async function runPrimary(opts: Options, log: Logger): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.on('SIGHUP', stop);
 }
 
 async function startApps(opts: Options, root: string, log: Logger): Promise<AppRouter | undefined> {

@@ -148,21 +148,24 @@ crashes('an app that keeps crashing keeps being restarted with backoff, and the 
 });
 
 crashes('an import that never finishes is reported within seconds; requests get the truth, never the old code', async () => {
-  const dir = realpathSync(await makeTree({ 'app.ts': SLOW_APP }));
-  const s = await serve(dir, { SERVE_HERE_LOAD_STUCK_MS: '1000' });
+  // "type": "module": tsx compiles app.ts as ESM, where a top-level await is allowed.
+  const dir = realpathSync(await makeTree({ 'app.ts': SLOW_APP, 'package.json': '{"type":"module"}' }));
+  const s = await serve(dir, { SERVE_HERE_LOAD_STUCK_MS: '1000', SERVE_HERE_HOLD_TIMEOUT_MS: '2500' });
   try {
     await poll(s.port, '/', (r) => r.text === 'v1', 'the first app (a cold load may itself pass 1 s)');
     const m = s.cli.stderr().length;
     await writeFile(join(dir, 'app.ts'), `await new Promise(() => {});\nexport default { fetch: () => new Response('v2') };\n`);
     await waitUntil(() => (/app load is taking more than 1 s \(stuck/.test(s.cli.stderr().slice(m)) ? true : undefined), 5000, 'the stuck line');
     const res = await get(s.port, '/', 5000);
-    assert.is(res.status, 503);
+    assert.is(res.status, 503, res.text);
     assert.match(res.text, /stuck/);
     await writeFile(join(dir, 'app.ts'), `for (;;) {}\nexport default { fetch: () => new Response('v3') };\n`);
     const blocked = await poll(s.port, '/', (r) => r.status === 500, 'a 500 for a loop at import');
     assert.match(blocked.text, /blocked/);
     await writeFile(join(dir, 'app.ts'), `export default { fetch: () => new Response('v4') };\n`);
     await poll(s.port, '/', (r) => r.text === 'v4', 'the fixed app');
+  } catch (error) {
+    throw new Error(`${String(error)}\n${output(s.cli)}`);
   } finally {
     await s.cli.stop();
     await removeTree(dir);

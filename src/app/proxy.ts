@@ -103,6 +103,7 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
         if (!upstream.writableFinished) {
           req.unpipe(upstream);
           upstream.destroy();
+          req.resume(); // the rest of the body is read and dropped, so the connection can carry the next request
         }
         settle(error === undefined || error === null ? { kind: 'answered' } : { kind: 'failed', headersSent: true });
       });

@@ -2,7 +2,6 @@
 // current app process through the proxy, and every way that can fail becomes a true page.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Logger } from '../log.js';
 import type { Options } from '../options.js';
@@ -37,7 +36,6 @@ export class ReloadingBackend implements AppBackend {
   #descriptions: string[] = [];
   #files: string[];
   #env: NodeJS.ProcessEnv;
-  #polling: NodeJS.Timeout | undefined;
 
   constructor(o: ReloadingOptions) {
     this.#o = o;
@@ -55,7 +53,7 @@ export class ReloadingBackend implements AppBackend {
     });
   }
 
-  /** Start the first app process and the watcher; resolves once the app is ready, failed or stuck. */
+  /** Start the first app process and the watcher; resolves once the app is ready or failed. */
   async start(): Promise<void> {
     if (this.#o.opts.watch) {
       this.#watcher = new Watcher({
@@ -66,7 +64,7 @@ export class ReloadingBackend implements AppBackend {
       });
       this.#watcher.watchFiles([...this.#files, ...this.#o.configFiles]);
     }
-    await Promise.race([this.#supervisor.reload([]), this.#supervisor.state()]);
+    await this.#supervisor.reload([]); // bounded by the load watchdog
     await this.#watcher?.ready();
   }
 
@@ -112,28 +110,11 @@ export class ReloadingBackend implements AppBackend {
       return;
     }
     if (result.error.file !== undefined) this.#watcher?.watchFiles([result.error.file]);
-    this.#awaitFiles();
     this.#watcher?.watchFiles(result.deps);
     if (result.kind === 'process') return; // the supervisor said it and retries
     const frame = result.error.frame === undefined ? '' : `\n${result.error.frame.replace(/^/gm, '    ')}`;
     log.error(`${stamp(log)} ${errorLine(result.error, this.#o.root)}${frame}`);
     log.warn(`    app routes answer 500 with this error until you save a fix; static files are still served`);
-  }
-
-  /**
-   * An app file that vanished (its folder deleted, a branch switch) takes its folder's watch with
-   * it: look for it once a second, and when all are back, watch again and reload.
-   */
-  #awaitFiles(): void {
-    if (this.#polling !== undefined || this.#files.every((f) => existsSync(f))) return;
-    this.#polling = setInterval(() => {
-      if (!this.#files.every((f) => existsSync(f))) return;
-      clearInterval(this.#polling);
-      this.#polling = undefined;
-      this.#watcher?.rewatch();
-      this.#onBatch(this.#files);
-    }, 1000);
-    this.#polling.unref();
   }
 
   #fileFor(prefix: string): string {
@@ -196,7 +177,6 @@ export class ReloadingBackend implements AppBackend {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#polling);
     await this.#watcher?.close();
     await this.#supervisor.close();
   }

@@ -63,7 +63,7 @@ export class Supervisor {
   #down: string | undefined;
   #stuck: string | undefined;
   #backoff = new Backoff();
-  #pending: { promise: Promise<void>; resolve: () => void } | undefined;
+  #pending: { promise: Promise<void>; resolve: () => void; until: number } | undefined;
   #closing = false;
   #seq = 0;
   #heartbeat: NodeJS.Timeout;
@@ -79,7 +79,7 @@ export class Supervisor {
     if (this.#pending !== undefined) return;
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
-    this.#pending = { promise, resolve };
+    this.#pending = { promise, resolve, until: Date.now() + this.#o.timing.holdTimeoutMs };
   }
 
   #release(): void {
@@ -87,12 +87,16 @@ export class Supervisor {
     this.#pending = undefined;
   }
 
-  /** Which process answers now; waits (bounded) while a reload is under way. */
+  /**
+   * Which process answers now. While a reload is under way, requests wait for it until the hold
+   * ends (holdTimeoutMs after the change was seen), then get the truth: still loading, or stuck.
+   */
   async state(): Promise<AppState> {
     const pending = this.#pending;
-    if (pending !== undefined && this.#stuck === undefined) {
+    const left = pending === undefined ? 0 : pending.until - Date.now();
+    if (pending !== undefined && left > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([pending.promise, new Promise<void>((r) => (timer = setTimeout(r, this.#o.timing.holdTimeoutMs)))]);
+      await Promise.race([pending.promise, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
       clearTimeout(timer);
     }
     if (this.#loading !== undefined && this.#pending !== undefined) {
@@ -138,8 +142,8 @@ export class Supervisor {
         if (seq !== this.#seq) return;
         const s = this.#o.timing.loadStuckMs / 1000;
         this.#o.log.warn(`${stamp(this.#o.log)} ⚠ app load is taking more than ${s} s (stuck at an import or a top-level await?)`);
+        // Held requests get this truth when their hold ends, never the old code.
         this.#stuck = `The app has been loading for more than ${s} s (stuck at an import or a top-level await?). Save a fix to try again.`;
-        this.#pending?.resolve(); // held requests get this truth now, not the old code later
       },
     });
     if (seq !== this.#seq || this.#closing) return void proc.kill('a newer save');
