@@ -100,7 +100,7 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
       pipeline(answer, res, (error) => {
         // The app answered before reading the whole body (a client still sending, or stalled):
         // free the app connection now rather than when the client finishes, or never.
-        if (!upstream.writableFinished) {
+        if (!upstream.writableEnded) {
           req.unpipe(upstream);
           upstream.destroy();
           req.resume(); // the rest of the body is read and dropped, so the connection can carry the next request
