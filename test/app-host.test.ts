@@ -1,4 +1,4 @@
-// End-to-end tests of app hosting (src/app/host.ts, worker.ts, inprocess.ts, src/reload/watch.ts)
+// End-to-end tests of app hosting (src/app/*, src/reload/*)
 // through the CLI: `serve-here --port 0 --app …` in a real temp folder, requested over real sockets.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
