@@ -289,7 +289,7 @@ shared('apps get NODE_ENV=production, and the banner says why', async () => {
   const d = realpathSync(await makeTree(files()));
   let served: Served | undefined;
   try {
-    served = await serve(d, d, ['--host', '0.0.0.0', '--app', `/api=${join(d, 'api/api.ts')}`]);
+    served = await serve(d, d, ['--host', '0.0.0.0', '--no-auth', '--app', `/api=${join(d, 'api/api.ts')}`]);
     assert.match(served.cli.stdout(), /apps run with NODE_ENV=production because the server is shared/);
     assert.is((await get(served.port, '/api/env')).text, 'production');
   } finally {
