@@ -68,6 +68,13 @@ export class ReloadingBackend implements AppBackend {
     await this.#watcher?.ready();
   }
 
+  /** Listeners told after each save-caused reload (browser live reload). */
+  readonly #reloadListeners: Array<(ok: boolean) => void> = [];
+
+  onReload(listener: (ok: boolean) => void): void {
+    this.#reloadListeners.push(listener);
+  }
+
   isHidden(realPath: string): boolean {
     return this.#graph.has(realPath);
   }
@@ -97,6 +104,8 @@ export class ReloadingBackend implements AppBackend {
 
   #onLoaded(result: LoadResult, changed: string[], ms: number): void {
     for (const d of result.deps) this.#graph.add(d);
+    // The new code already answers (or its error page does): now browsers may reload.
+    if (changed.length > 0) for (const l of this.#reloadListeners) l(result.ok);
     const log = this.#o.log;
     if (result.ok) {
       this.#graph = new Set(result.deps);

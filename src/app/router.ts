@@ -18,6 +18,7 @@ export interface AppBackend {
   isHidden(realPath: string): boolean;
   describe(): string[];
   close(): Promise<void>;
+  onReload?(listener: (ok: boolean) => void): void;
 }
 
 const CONFIG_FILES = ['package.json', 'tsconfig.json'];
@@ -79,6 +80,10 @@ export class Router implements AppRouter {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean {
     setForwardedHeaders(req, target, this.#strip);
     return this.#backend.upgrade(req, socket, head, target);
+  }
+
+  onReload(listener: (ok: boolean) => void): void {
+    this.#backend.onReload?.(listener);
   }
 
   describe(): string[] {

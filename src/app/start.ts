@@ -56,5 +56,12 @@ export async function startAppHost(opts: Options, root: string, log: Logger): Pr
   process.once('exit', () => backend.killAll());
   await backend.start();
   const describe = (): string[] => [...backend.describe(), ...extra];
-  return new Router(opts, root, { handle: (q, s, t) => backend.handle(q, s, t), upgrade: (q, s, h, t) => backend.upgrade(q, s, h, t), isHidden: (p) => backend.isHidden(p), describe, close: () => backend.close() });
+  return new Router(opts, root, {
+    handle: (q, s, t) => backend.handle(q, s, t),
+    upgrade: (q, s, h, t) => backend.upgrade(q, s, h, t),
+    isHidden: (p) => backend.isHidden(p),
+    onReload: (l) => backend.onReload(l),
+    describe,
+    close: () => backend.close(),
+  });
 }
