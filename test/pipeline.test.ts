@@ -414,3 +414,28 @@ tstypes('.ts/.tsx/.mts/.cts sources are shown as text; a real MPEG-TS segment ke
 });
 
 tstypes.run();
+
+const polling = suite('--live --poll');
+
+polling('with polling, a save reaches the event stream as one change event', async () => {
+  base = await makeTree({ 'index.html': '<p>1</p>', 'style.css': 'a{}' });
+  srv = await startServer({ root: base, live: true, poll: true });
+  try {
+    let text = '';
+    const req = http.get({ port: srv.port, host: '127.0.0.1', path: '/.well-known/serve-here/events' });
+    const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+    assert.is(res.headers['content-type'], 'text/event-stream; charset=utf-8');
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => (text += c));
+    await waitUntil(() => (text.includes('event: hello') ? true : undefined), 3000, 'hello');
+    await writeFile(join(base, 'style.css'), 'a{color:red}');
+    const css = await waitUntil(() => /event: change\ndata: (.*)\n/.exec(text)?.[1], 5000, 'a change event');
+    assert.equal(JSON.parse(css), { type: 'css', paths: ['/style.css'] });
+    req.destroy();
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+polling.run();
