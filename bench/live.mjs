@@ -7,6 +7,8 @@
 //   node live.mjs                          20 saves per scenario
 //   node live.mjs --quick                  5 saves
 //   node live.mjs --only serve-here        one server (or live-server)
+//   node live.mjs --bin PATH               another build's bin/serve-here.js
+//   LIVE_BENCH_DEBUG=1 node live.mjs       on a miss, print what the page showed
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -20,10 +22,11 @@ import CDP from 'chrome-remote-interface';
 import { freePort } from './lib.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
-const BIN = join(BENCH, '..', 'bin/serve-here.js');
+const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, saves: { type: 'string' }, bin: { type: 'string' } } });
+// --bin: measure another build of serve-here (another worktree's bin/serve-here.js).
+const BIN = opt.bin ?? join(BENCH, '..', 'bin/serve-here.js');
 const LIVE_SERVER = join(BENCH, 'node_modules/live-server/live-server.js');
 const CHROMIUM = '/usr/bin/chromium';
-const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, saves: { type: 'string' } } });
 const SAVES = Number(opt.saves ?? (opt.quick ? 5 : 20));
 const SERVERS = ['serve-here', 'live-server'].filter((s) => opt.only === undefined || opt.only === s);
 if (SERVERS.length === 0) throw new Error(`--only expects serve-here or live-server, not "${opt.only}"`);
@@ -47,8 +50,11 @@ const root = mkdtempSync(join(os.tmpdir(), 'serve-here-live-bench-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 const site = join(root, 'site');
 const appDir = join(root, 'app');
+// The app scenario serves an empty folder: a static index.html would answer / before the app.
+const appSite = join(root, 'app-site');
 mkdirSync(site);
 mkdirSync(appDir);
+mkdirSync(appSite);
 const page = (n) => `<!doctype html>\n<html><head><meta charset="utf-8"><title>live bench</title><link rel="stylesheet" href="style.css"></head>\n<body><p id="v">${n}</p></body></html>\n`;
 const css = (n) => `#v { color: rgb(${n}, 0, 0); }\n`;
 const app = (n) =>
@@ -241,11 +247,12 @@ for (const name of SERVERS) {
 }
 if (SERVERS.includes('serve-here')) {
   // The app row must not stop the run: a mount that fails to answer is reported, not fatal.
-  const server = await startServer('serve-here --app', [BIN, site, '--app', join(appDir, 'app.mjs'), '--port', '0', '--live'], printedUrl).catch((e) => e);
+  const server = await startServer('serve-here --app', [BIN, appSite, '--app', join(appDir, 'app.mjs'), '--port', '0', '--live'], printedUrl).catch((e) => e);
   if (server instanceof Error) {
     results['serve-here'].app = { samples: [], misses: 0, note: `the app route did not answer 200: ${/Error while answering[^\n]*/.exec(server.message)?.[0] ?? server.message.split('\n')[0]}` };
   } else {
     const tab = await openTab(chromium.port, server.url);
+    DEBUG_OUT = server.output;
     await sleep(500);
     results['serve-here'].app = await scenario(tab, 'app', join(appDir, 'app.mjs'), app);
     await tab.close();
