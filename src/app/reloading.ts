@@ -98,8 +98,10 @@ export class ReloadingBackend implements AppBackend {
         this.#o.log.warn(`${stamp(this.#o.log)} ⚠ ${error instanceof Error ? error.message : String(error)}; keeping the previous environment`);
       }
     }
-    // The standby read the environment and loader config at boot: a config change needs a fresh one.
-    void this.#supervisor.reload(paths, paths.some((p) => this.#o.configFiles.has(p)));
+    // The standby read the environment and loader config at boot: a change to those (not to an
+    // app's own module, which the config set also holds for hiding) needs a fresh one.
+    const fresh = paths.some((p) => p === envFile || ((basename(p) === 'package.json' || basename(p) === 'tsconfig.json') && this.#o.configFiles.has(p)));
+    void this.#supervisor.reload(paths, fresh);
   }
 
   #onLoaded(result: LoadResult, changed: string[], ms: number): void {
