@@ -10,6 +10,7 @@ import { createServer, type ServeHere } from './server.js';
 import { localUrl, networkUrls, openBrowser, printBanner, type BannerInfo } from './banner.js';
 import { authFor, shareBanner, tlsFor } from './share/setup.js';
 import type { AddressInfo } from 'node:net';
+import type { AppRouter } from './app/contract.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -73,13 +74,13 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     ...(auth === undefined ? {} : { auth }),
     ...(tls === undefined ? {} : { tls: { key: tls.key, cert: tls.cert } }),
     logger: log,
-    ...(apps === undefined ? {} : { app: apps.router }),
+    ...(apps === undefined ? {} : { app: apps }),
   });
   let address;
   try {
     address = await serveHere.listen({ port: opts.port, host: opts.host, portFallback: opts.portExplicit ? 0 : 50 });
   } catch (error) {
-    await apps?.router.close?.();
+    await apps?.close();
     throw listenError(error, opts);
   }
   const banner = bannerInfo(opts, root, address, apps?.describe() ?? []);
@@ -151,12 +152,7 @@ async function runPrimary(opts: Options, log: Logger): Promise<void> {
   for (const signal of STOP_SIGNALS) process.on(signal, stop);
 }
 
-interface StartedApps {
-  router: NonNullable<Parameters<typeof createServer>[0]['app']>;
-  describe(): string[];
-}
-
-async function startApps(opts: Options, root: string, log: Logger): Promise<StartedApps | undefined> {
+async function startApps(opts: Options, root: string, log: Logger): Promise<AppRouter | undefined> {
   if (opts.apps.length === 0) return undefined;
   const { startAppHost } = await import('./app/start.js');
   return startAppHost(opts, root, log);

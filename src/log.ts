@@ -162,13 +162,14 @@ function palette(color: boolean | undefined): Palette {
   };
 }
 
-/** One request line in the `dev` format: `14:02:11 GET /index.html 200 1.2 KiB 0.8 ms`. */
+/** One request line in the `dev` format: `14:02:11 200 GET /index.html 1.2 KiB 0.8 ms`. */
 export function formatDev(r: RequestRecord, p: Palette): string {
-  const status = r.aborted ? `${r.status}!` : String(r.status);
+  const status = String(r.status);
   const paint = r.status >= 500 ? p.red : r.status >= 400 ? p.yellow : r.status >= 300 ? p.cyan : p.green;
   const via = r.via === 'static' ? '' : ` ${p.magenta(escapeControl(r.via))}`;
   const aborted = r.aborted ? p.dim(' (aborted)') : '';
-  return `${p.dim(clock(r.time))} ${p.bold(escapeControl(r.method))} ${escapeControl(readablePath(r.url))} ${paint(status)} ${p.dim(formatBytes(r.bytes))} ${p.dim(formatMs(r.ms))}${via}${aborted}\n`;
+  // The status sits in a fixed column (after the time), so a column of lines reads at a glance.
+  return `${p.dim(clock(r.time))} ${paint(status)} ${p.bold(escapeControl(r.method))} ${escapeControl(readablePath(r.url))} ${p.dim(formatBytes(r.bytes))} ${p.dim(formatMs(r.ms))}${via}${aborted}\n`;
 }
 
 /** Combined Log Format (Apache), with quoted fields escaped so a request cannot forge a line. */

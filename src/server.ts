@@ -215,6 +215,8 @@ export function createServer(opts: ServerOptions): ServeHere {
 /** The live-reload hub and the folder watcher that feeds it. */
 function startLive(root: string, opts: ServerOptions, logger: Logger): { hub: LiveHub; watcher: FolderWatcher } {
   const hub = new LiveHub();
+  // An app save reloads pages only once the new code answers (or shows its error page).
+  opts.app?.onReload?.(() => hub.send({ type: 'reload' }));
   const watcher = new FolderWatcher({
     root,
     dotfiles: opts.dotfiles === true,

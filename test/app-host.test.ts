@@ -1,4 +1,4 @@
-// End-to-end tests of app hosting (src/app/host.ts, worker.ts, inprocess.ts, src/reload/watch.ts)
+// End-to-end tests of app hosting (src/app/*, src/reload/*)
 // through the CLI: `serve-here --port 0 --app …` in a real temp folder, requested over real sockets.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -226,10 +226,10 @@ fetchApp('the log line of an app request carries the mount label "app"', async (
   const cli = a?.cli as CliProcess;
   const m = mark(cli);
   await get(a?.port ?? 0, '/label-check');
-  await waitNew(cli, m, /GET \/label-check 200 .* app$/m);
+  await waitNew(cli, m, /200 GET \/label-check .* app$/m);
   const s = mark(cli);
   await get(a?.port ?? 0, '/static.txt');
-  const line = await waitNew(cli, s, /GET \/static\.txt 200 .*$/m);
+  const line = await waitNew(cli, s, /200 GET \/static\.txt .*$/m);
   assert.not.match(line[0], / app$/);
 });
 
@@ -516,10 +516,10 @@ twoApps('the log line of an app request carries its mount label', async () => {
   const cli = c?.cli as CliProcess;
   const m = mark(cli);
   await get(c?.port ?? 0, '/api/users');
-  await waitNew(cli, m, /GET \/api\/users 200 .* \/api$/m);
+  await waitNew(cli, m, /200 GET \/api\/users .* \/api$/m);
   const n = mark(cli);
   await get(c?.port ?? 0, '/auth/x');
-  await waitNew(cli, n, /GET \/auth\/x 200 .* \/auth$/m);
+  await waitNew(cli, n, /200 GET \/auth\/x .* \/auth$/m);
 });
 
 twoApps.run();

@@ -93,8 +93,8 @@ serving('a request logs one line to stdout', async () => {
   const p = spawn(['pub', '--port', '0']);
   const port = await portOf(p);
   await request(port, '/hello.txt');
-  const m = await p.waitFor(/^.* GET \/hello\.txt 200 .*$/m);
-  assert.match(m[0], /^\d\d:\d\d:\d\d GET \/hello\.txt 200 14 B /);
+  const m = await p.waitFor(/^.* 200 GET \/hello\.txt .*$/m);
+  assert.match(m[0], /^\d\d:\d\d:\d\d 200 GET \/hello\.txt 14 B /);
   assert.not.ok(p.stdout().includes('\x1b['), 'NO_COLOR output has colours');
   await p.stop();
 });

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppRouter } from '../src/app/contract.js';
-import { makeTree, removeTree, startServer, type Running } from './helpers/server.js';
+import { makeTree, removeTree, spawnCli, startServer, type Running } from './helpers/server.js';
 import { CHROMIUM, launchBrowser, type Browser } from './helpers/browser.js';
 
 const page = (title: string, extra = ''): string =>
@@ -161,3 +161,43 @@ test('a burst of 20 saves is one reload', async () => {
 });
 
 live.run();
+
+// --- app saves -------------------------------------------------------------------------------------
+
+const appLive = suite('live reload of an app page in Chromium');
+
+const appSource = (v: string): string =>
+  `export default { fetch() { return new Response('<!doctype html><html><head><title>app</title></head><body><p id="v">${v}</p><script>sessionStorage.seen = (sessionStorage.seen || "") + "${v},";</script></body></html>', { headers: { 'content-type': 'text/html; charset=utf-8' } }); } };\n`;
+
+appLive('an app save reloads the page once the new code answers; a broken save shows the error, the fix recovers by itself', async () => {
+  if (CHROMIUM === undefined) {
+    console.log('  skipped (no Chromium installed)');
+    return;
+  }
+  const dir = await makeTree({ 'app.mjs': appSource('1'), 'public/x.txt': 'x' });
+  const cli = spawnCli([join(dir, 'public'), '--live', '--port', '0', '--app', join(dir, 'app.mjs')]);
+  const b = await launchBrowser();
+  try {
+    const m = await cli.waitFor(/http:\/\/(127\.0\.0\.1):(\d+)\//, 20_000);
+    const p = await b.open(`http://127.0.0.1:${m[2]}/page`);
+    await p.waitFor('window.__serveHereLiveReady === true', 8000, 'the live stream');
+    await p.evaluate(`window.marker = 1`);
+    await writeFile(join(dir, 'app.mjs'), appSource('2'));
+    await p.waitFor(`document.getElementById('v')?.textContent === '2'`, 10_000, 'the new app code in the page');
+    assert.is(await p.evaluate('window.marker'), undefined, 'reloaded');
+    assert.is(await p.evaluate('sessionStorage.seen'), '1,2,', 'one reload, straight to the new code');
+    await p.waitFor('window.__serveHereLiveReady === true', 8000);
+    await writeFile(join(dir, 'app.mjs'), 'export default { fetch( { broken\n');
+    await p.waitFor(`/SyntaxError|Unexpected|Expected/.test(document.body?.innerText ?? '')`, 10_000, 'the error page');
+    await p.waitFor('window.__serveHereLiveReady === true', 8000, 'the error page follows saves too');
+    await writeFile(join(dir, 'app.mjs'), appSource('3'));
+    await p.waitFor(`document.getElementById('v')?.textContent === '3'`, 10_000, 'recovered without a keypress');
+    await p.close();
+  } finally {
+    await b.close();
+    await cli.stop();
+    await removeTree(dir);
+  }
+});
+
+appLive.run();

@@ -170,7 +170,7 @@ const upgradeReq = (path: string, host: string): string => `GET ${path} HTTP/1.1
 upgrades('an upgrade with a foreign Host is refused by the gate (403) and logged', async () => {
   const res = parseRaw(await rawRequest(srv.port, upgradeReq('/ws', 'evil.example')));
   assert.is(res.status, 403);
-  await waitUntil(() => (/GET \/ws 403/.test(srv.out.text) ? true : undefined), 2000, 'a log line for the refused upgrade');
+  await waitUntil(() => (/403 GET \/ws/.test(srv.out.text) ? true : undefined), 2000, 'a log line for the refused upgrade');
 });
 
 upgrades('an upgrade outside any mount is 404 and logged; one at a mount reaches the app and is logged as 101', async () => {
@@ -178,7 +178,7 @@ upgrades('an upgrade outside any mount is 404 and logged; one at a mount reaches
   assert.is(res.status, 404);
   const ok = parseRaw(await rawRequest(srv.port, upgradeReq('/%77s/chat', 'localhost')));
   assert.is(ok.status, 101);
-  await waitUntil(() => (/GET \/a\.txt 404/.test(srv.out.text) && /GET \/%77s\/chat 101/.test(srv.out.text) ? true : undefined), 2000, 'log lines for both upgrades');
+  await waitUntil(() => (/404 GET \/a\.txt/.test(srv.out.text) && /101 GET \/%77s\/chat/.test(srv.out.text) ? true : undefined), 2000, 'log lines for both upgrades');
 });
 
 upgrades.run();
@@ -201,9 +201,9 @@ const logLine = (re: RegExp): Promise<string> => waitUntil(() => re.exec(srv.out
 
 bytes('a bodyless 303 logs 0 B; an app body written in pieces logs its size', async () => {
   await rawRequest(srv.port, rawGet('/app/see-other'));
-  assert.match(await logLine(/GET \/app\/see-other 303 .*/), '303 0 B');
+  assert.match(await logLine(/303 GET \/app\/see-other .*/), 'see-other 0 B');
   await rawRequest(srv.port, rawGet('/app/stream'));
-  assert.match(await logLine(/GET \/app\/stream 200 .*/), '200 10 B');
+  assert.match(await logLine(/200 GET \/app\/stream .*/), 'stream 10 B');
 });
 
 bytes('an aborted download logs what was sent, not the file size', async () => {
@@ -221,8 +221,8 @@ bytes('an aborted download logs what was sent, not the file size', async () => {
     });
   });
   socket.destroy();
-  const line = await logLine(/GET \/big\.bin 200! .*/);
-  const m = /200! ([\d.]+) (B|KiB|MiB)/.exec(line);
+  const line = await logLine(/200 GET \/big\.bin .*\(aborted\)/);
+  const m = /big\.bin ([\d.]+) (B|KiB|MiB)/.exec(line);
   assert.ok(m !== null, line);
   const n = Number(m?.[1]) * (m?.[2] === 'MiB' ? 1024 * 1024 : m?.[2] === 'KiB' ? 1024 : 1);
   assert.ok(n < 24 * 1024 * 1024, `logged ${line} for an abort after ~${got} bytes of 32 MiB`);
@@ -305,7 +305,7 @@ idle('a quiet server-sent-events response outlives the idle limit; a reader that
     const socket = net.connect(srv.port, '127.0.0.1');
     socket.write(rawGet('/big.bin'));
     socket.pause(); // never read: the server's writes back up
-    const cut = await waitUntil(() => (/GET \/big\.bin 200!/.test(srv.out.text) ? true : undefined), 5000, 'the stalled download cut and logged as aborted');
+    const cut = await waitUntil(() => (/200 GET \/big\.bin .*\(aborted\)/.test(srv.out.text) ? true : undefined), 5000, 'the stalled download cut and logged as aborted');
     assert.ok(cut);
     socket.destroy();
   } finally {
@@ -392,3 +392,50 @@ withlive('only browser navigations get the tag; ranges, downloads and curl get t
 });
 
 withlive.run();
+
+const tstypes = suite('TypeScript sources');
+
+tstypes('.ts/.tsx/.mts/.cts sources are shown as text; a real MPEG-TS segment keeps video/mp2t', async () => {
+  const packet = Buffer.alloc(188, 0xff);
+  packet[0] = 0x47;
+  base = await makeTree({ 'app.ts': 'export const x: number = 1;\n', 'c.tsx': 'export {}', 'm.mts': 'export {}', 'k.cts': 'export {}', 'seg.ts': Buffer.concat([packet, packet, packet, packet]) });
+  srv = await startServer({ root: base });
+  try {
+    for (const name of ['app.ts', 'c.tsx', 'm.mts', 'k.cts']) {
+      const res = parseRaw(await rawRequest(srv.port, rawGet(`/${name}`)));
+      assert.is(res.headers['content-type'], 'text/plain; charset=utf-8', name);
+    }
+    const seg = parseRaw(await rawRequest(srv.port, rawGet('/seg.ts')));
+    assert.is(seg.headers['content-type'], 'video/mp2t');
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+tstypes.run();
+
+const polling = suite('--live --poll');
+
+polling('with polling, a save reaches the event stream as one change event', async () => {
+  base = await makeTree({ 'index.html': '<p>1</p>', 'style.css': 'a{}' });
+  srv = await startServer({ root: base, live: true, poll: true });
+  try {
+    let text = '';
+    const req = http.get({ port: srv.port, host: '127.0.0.1', path: '/.well-known/serve-here/events' });
+    const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+    assert.is(res.headers['content-type'], 'text/event-stream; charset=utf-8');
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => (text += c));
+    await waitUntil(() => (text.includes('event: hello') ? true : undefined), 3000, 'hello');
+    await writeFile(join(base, 'style.css'), 'a{color:red}');
+    const css = await waitUntil(() => /event: change\ndata: (.*)\n/.exec(text)?.[1], 5000, 'a change event');
+    assert.equal(JSON.parse(css), { type: 'css', paths: ['/style.css'] });
+    req.destroy();
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+polling.run();

@@ -195,7 +195,7 @@ host.before(async () => {
   await buildTree();
   loop = await startServer({ root, host: '127.0.0.1' });
   listed = await startServer({ root, allowedHosts: ['example.test'] });
-  shared = createServer({ root, host: '::', logger: createLogger({ out: new Capture(), err: new Capture(), color: false }) });
+  shared = createServer({ root, host: '::', auth: { mode: 'open' }, logger: createLogger({ out: new Capture(), err: new Capture(), color: false }) });
   // Bound to all interfaces for a moment: the only way to see the "any Host" policy at work.
   sharedPort = (await shared.listen({ port: 0, host: '::' })).port;
 });

@@ -11,7 +11,9 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppRouter } from '../src/app/contract.js';
-import { BIN, makeTree, rawRequest, removeTree, spawnCli, startServer, type Running } from './helpers/server.js';
+import { createServer } from '../src/server.js';
+import { createLogger } from '../src/log.js';
+import { BIN, Capture, makeTree, rawRequest, removeTree, spawnCli, startServer, type Running } from './helpers/server.js';
 import { parseRaw, rawGet, waitUntil } from './helpers/http.js';
 import { DARK_THEME, LIGHT_THEME, writeTerminalPng } from './helpers/terminal-image.js';
 
@@ -156,3 +158,28 @@ banner('--share --no-auth warns that anyone can read the folder', async () => {
 });
 
 banner.run();
+
+const sandbox = suite('uploaded active content');
+
+sandbox('shared with uploads on, HTML and SVG are served sandboxed; not when only on loopback', async () => {
+  const dir = await makeTree({ 'page.html': '<script>alert(1)</script>', 'pic.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>', 'a.txt': 'a' });
+  const shared = createServer({ root: dir, host: '::', auth: { mode: 'open' }, upload: { maxBytes: 1024 }, logger: createLogger({ out: new Capture(), err: new Capture(), color: false }) });
+  const local = await startServer({ root: dir, upload: { maxBytes: 1024 } });
+  try {
+    // Bound to all interfaces for a moment: the only way to be "shared"; requests go to loopback only.
+    const port = (await shared.listen({ port: 0, host: '::' })).port;
+    for (const name of ['page.html', 'pic.svg']) {
+      const res = parseRaw(await rawRequest(port, rawGet(`/${name}`)));
+      assert.is(res.headers['content-security-policy'], 'sandbox', name);
+      const loc = parseRaw(await rawRequest(local.port, rawGet(`/${name}`)));
+      assert.is(loc.headers['content-security-policy'], undefined, `${name} on loopback`);
+    }
+    assert.is(parseRaw(await rawRequest(port, rawGet('/a.txt'))).headers['content-security-policy'], undefined, 'plain text needs no sandbox');
+  } finally {
+    await shared.close(200);
+    await local.close();
+    await removeTree(dir);
+  }
+});
+
+sandbox.run();

@@ -49,6 +49,12 @@ export interface AppRouter {
   handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void;
   /** Hand a WebSocket upgrade to the app; false when the app takes none (the server answers 404). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean;
+  /**
+   * Called after each reload a save caused, once the new code answers (`ok`) or its load failed:
+   * browser live reload waits for this, never reloading a page before the new code serves.
+   * Absent without reloading (--no-watch).
+   */
+  onReload?(listener: (ok: boolean) => void): void;
   /** Lines for the banner: each mount, its file, its convention. */
   describe(): string[];
   close(): Promise<void>;

@@ -71,6 +71,17 @@ function cleanMessage(error: unknown): string {
   return `${error.name === 'Error' || m !== null ? '' : `${error.name}: `}${message}`;
 }
 
+/**
+ * The status for a request whose app call rejected before any header was sent: 502 when what
+ * the app returned was not a valid HTTP answer (a status like 099 or 1000, a bad header name or
+ * value, a body past its Content-Length), 500 when the handler itself threw.
+ */
+export function failureStatus(error: unknown): 500 | 502 {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^ERR_(HTTP_INVALID|INVALID_HTTP_TOKEN|INVALID_CHAR|HTTP_CONTENT_LENGTH_MISMATCH|HTTP_HEADERS_SENT)/.test(code)) return 502;
+  return (error as { name?: unknown } | null)?.name === 'AppResponseError' ? 502 : 500;
+}
+
 export function describeError(error: unknown, title: string): AppErrorInfo {
   const where = locate(error);
   const stack = error instanceof Error ? error.stack?.split('\n').filter((l) => !LOADER_FRAME.test(l)).join('\n') : undefined;

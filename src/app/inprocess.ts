@@ -1,20 +1,20 @@
 // --no-watch: the apps run in the serve-here process itself, with no forwarding hop and no
 // reload (and, with --workers N, in each of N preforked processes sharing the port).
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { resolve } from 'node:path';
 import cluster from 'node:cluster';
 import type { Logger } from '../log.js';
 import type { Options } from '../options.js';
-import type { AppMountHandler, AppRouter } from '../server.js';
-import type { Response } from '../response.js';
+import type { ServeResponse } from '../serve-response.js';
 import { ServeHereError } from '../errors.js';
-import { appPath, runApp, type RequestMeta } from './adapters.js';
-import { describeError, errorLine, relativeToRoot, sendAppError, shortLocation } from './error-info.js';
-import { importedFiles, loadMounts, matchMount, type LoadedMount } from './load.js';
-import { readEnvFile } from './env.js';
+import type { AppTarget } from './contract.js';
+import { runApp, type RequestMeta } from './adapters.js';
+import { describeError, errorLine, failureStatus, relativeToRoot, sendAppError, shortLocation } from './error-info.js';
+import { importedFiles, loadMounts, type LoadedMount } from './load.js';
+import type { AppBackend } from './router.js';
 
-export async function startInProcess(opts: Options, root: string, log: Logger): Promise<{ router: AppRouter; describe(): string[] }> {
-  if (opts.envFile !== undefined) Object.assign(process.env, readEnvFile(resolve(opts.envFile)));
+export async function startInProcess(opts: Options, root: string, log: Logger): Promise<AppBackend> {
   const started = performance.now();
   let loaded: LoadedMount[];
   try {
@@ -29,48 +29,44 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
   }
   const ms = Math.round(performance.now() - started);
   const multiprocess = opts.workers > 1 || cluster.isWorker;
-  const handlers = new Map<string, AppMountHandler>();
-  for (const m of loaded) {
-    const label = m.prefix === '' ? 'app' : m.prefix;
-    handlers.set(m.prefix, {
+  const byPrefix = new Map(loaded.map((m) => [m.prefix, m]));
+
+  const handle = (req: IncomingMessage, res: ServeResponse, target: AppTarget): void => {
+    const m = byPrefix.get(target.mount.prefix);
+    if (m === undefined) return void res.writeHead(404, { 'content-length': 0 }).end();
+    const meta: RequestMeta = {
       prefix: m.prefix,
-      label,
-      handle: (req: IncomingMessage, res: Response) => {
-        const meta: RequestMeta = {
-          prefix: m.prefix,
-          path: appPath(req.url ?? '/', m.prefix, opts.stripPrefix),
-          strip: opts.stripPrefix,
-          host: req.headers.host ?? 'localhost',
-          clientAddress: req.socket.remoteAddress ?? '',
-          clientPort: req.socket.remotePort ?? 0,
-          scheme: 'http',
-          multiprocess,
-          errors: (text) => process.stderr.write(text),
-        };
-        runApp(m.app, req, res, meta).catch((error: unknown) => {
-          const info = describeError(error, `${req.method ?? 'GET'} ${req.url ?? '/'} threw`);
-          log.error(errorLine(info, root));
-          if (res.headersSent) return void res.destroy();
-          sendAppError(req, res, { status: 500, info, note: 'The request handler threw.', root });
-        });
-      },
+      path: target.path,
+      strip: opts.stripPrefix,
+      host: target.host,
+      clientAddress: target.clientAddress,
+      clientPort: target.clientPort,
+      scheme: target.scheme,
+      multiprocess,
+      errors: (text) => process.stderr.write(text),
+    };
+    res.strictContentLength = true; // a body past Content-Length is an error, not the next answer's bytes
+    runApp(m.app, req, res, meta).catch((error: unknown) => {
+      const info = describeError(error, `${req.method ?? 'GET'} ${req.url ?? '/'} threw`);
+      log.error(errorLine(info, root));
+      if (res.headersSent) return void res.destroy();
+      // Whatever the app set for its own answer goes: the error page is the server's.
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      const status = failureStatus(error);
+      sendAppError(req, res, { status, info, note: status === 502 ? 'The app returned something that is not a valid HTTP answer.' : 'The request handler threw.', root });
     });
-  }
-  const router: AppRouter = {
-    match: (path) => {
-      const m = matchMount(loaded, path);
-      return m === undefined ? undefined : handlers.get(m.prefix);
-    },
-    isSource: (realPath) => importedFiles.has(realPath),
-    upgrade: (req, socket, head) => {
-      const m = matchMount(loaded, (req.url ?? '/').split('?')[0] ?? '/');
+  };
+
+  return {
+    handle,
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget) => {
+      const m = byPrefix.get(target.mount.prefix);
       if (m?.upgrade === undefined) return false;
       m.upgrade(req, socket, head);
       return true;
     },
-  };
-  return {
-    router,
+    isHidden: (realPath) => importedFiles.has(realPath),
     describe: () => loaded.map((m) => `${relativeToRoot(m.file, root)} → ${m.prefix || '/'} (${m.app.description}), in process, loaded in ${ms} ms`),
+    close: async () => {},
   };
 }

@@ -75,12 +75,3 @@ function namedExports(ns: Record<string, unknown>): Record<string, unknown> {
   const cjs = ns.default;
   return typeof cjs === 'object' && cjs !== null && (cjs as { __esModule?: unknown }).__esModule === true ? (cjs as Record<string, unknown>) : ns;
 }
-
-/** The mount owning a request path, WSGI-style: on segment boundaries only (/api, /api/x; not /apix). */
-export function matchMount<T extends { prefix: string }>(mounts: readonly T[], path: string): T | undefined {
-  for (const m of mounts) {
-    if (m.prefix === '') return m;
-    if (path.startsWith(m.prefix) && (path.length === m.prefix.length || path[m.prefix.length] === '/' || path[m.prefix.length] === '?')) return m;
-  }
-  return undefined;
-}

@@ -1,12 +1,31 @@
 // Start app hosting for the CLI: in reloading app processes, or in process with --no-watch.
-// Kept apart from host.ts so --no-watch never loads the watcher and the process manager.
+// The backends load lazily so --no-watch never loads the watcher and the process manager.
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Logger } from '../log.js';
 import type { Options } from '../options.js';
-import type { AppRouter } from '../server.js';
 import { ServeHereError } from '../errors.js';
+import { isLoopbackAddress } from '../host-check.js';
+import type { AppRouter } from './contract.js';
+import { readEnvFile } from './env.js';
+import { configFiles, Router } from './router.js';
 
-export async function startAppHost(opts: Options, root: string, log: Logger): Promise<{ router: AppRouter; describe(): string[] }> {
+/** The banner line saying why apps run in production mode. */
+export const PRODUCTION_LINE = 'apps run with NODE_ENV=production because the server is shared (set NODE_ENV to override)';
+
+/**
+ * The apps' environment: this process's, the --env-file's, and NODE_ENV=production when the
+ * server is bound beyond loopback and the user set no NODE_ENV (frameworks then hide stacks).
+ */
+export function appEnv(opts: Options): { env: NodeJS.ProcessEnv; production: boolean } {
+  const fromFile = opts.envFile === undefined ? {} : readEnvFile(resolve(opts.envFile));
+  const env: NodeJS.ProcessEnv = { ...process.env, ...fromFile };
+  const production = !isLoopbackAddress(opts.host) && env.NODE_ENV === undefined;
+  if (production) env.NODE_ENV = 'production';
+  return { env, production };
+}
+
+export async function startAppHost(opts: Options, root: string, log: Logger): Promise<AppRouter> {
   for (const app of opts.apps) {
     let isFile = false;
     try {
@@ -16,13 +35,33 @@ export async function startAppHost(opts: Options, root: string, log: Logger): Pr
     }
     if (!isFile) throw new ServeHereError(`Cannot mount app "${app.file}": no such file`, { hint: 'Give the module file, e.g. `serve-here --app app.ts` (relative to the current folder).' });
   }
+  const { env, production } = appEnv(opts);
+  const extra = production ? [PRODUCTION_LINE] : [];
   if (!opts.watch) {
+    Object.assign(process.env, env);
     const { startInProcess } = await import('./inprocess.js');
-    return startInProcess(opts, root, log);
+    const backend = await startInProcess(opts, root, log);
+    return new Router(opts, root, { ...backend, describe: () => [...backend.describe(), ...extra] });
   }
-  const { AppHost, settingsFromEnv } = await import('./host.js');
-  const host = new AppHost(opts, root, log, settingsFromEnv());
-  process.once('exit', () => host.killAll());
-  await host.start();
-  return { router: host, describe: () => host.describe() };
+  const { ReloadingBackend } = await import('./reloading.js');
+  const { timingFromEnv } = await import('../reload/timing.js');
+  const backend = new ReloadingBackend({
+    opts,
+    root,
+    log,
+    timing: timingFromEnv(),
+    configFiles: configFiles(opts, root),
+    env: () => ({ ...env }),
+  });
+  process.once('exit', () => backend.killAll());
+  await backend.start();
+  const describe = (): string[] => [...backend.describe(), ...extra];
+  return new Router(opts, root, {
+    handle: (q, s, t) => backend.handle(q, s, t),
+    upgrade: (q, s, h, t) => backend.upgrade(q, s, h, t),
+    isHidden: (p) => backend.isHidden(p),
+    onReload: (l) => backend.onReload(l),
+    describe,
+    close: () => backend.close(),
+  });
 }

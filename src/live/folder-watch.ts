@@ -5,10 +5,14 @@ import { watch, type FSWatcher } from 'chokidar';
 import { relative, sep } from 'node:path';
 import type { LiveEvent } from './hub.js';
 
-/** A burst (an editor writing several files, a `git checkout`) is one event once this quiet. */
-export const QUIET_MS = 50;
+/**
+ * A burst (an editor writing several files, a `git checkout`) is one event once this quiet.
+ * A stylesheet that starts a batch is swapped at once instead (a swap is not a reload, so a
+ * burst still reloads at most once, at its end); only what came after it waits.
+ */
+export const QUIET_MS = 25;
 /** …but a long burst still shows something after this. */
-export const MAX_WAIT_MS = 500;
+export const MAX_WAIT_MS = 400;
 
 const IMAGE = /\.(png|jpe?g|gif|webp|avif|svg|ico|bmp)$/i;
 const EDITOR_NOISE = /(\.sw[px]|~|\.tmp|\.crswap)$/i;
@@ -33,6 +37,8 @@ export function classify(paths: readonly string[]): LiveEvent {
 export class FolderWatcher {
   #watcher: FSWatcher;
   #batch = new Set<string>();
+  /** A stylesheet already swapped at the start of the current batch. */
+  #leading: string | undefined;
   #quiet: NodeJS.Timeout | undefined;
   #deadline: NodeJS.Timeout | undefined;
   #ready: Promise<void>;
@@ -67,7 +73,15 @@ export class FolderWatcher {
 
   #onChange(path: string): void {
     if (this.#opts.isAppFile(path)) return;
-    this.#batch.add(`/${relative(this.#opts.root, path).split(sep).join('/')}`);
+    const url = `/${relative(this.#opts.root, path).split(sep).join('/')}`;
+    if (this.#batch.size === 0 && this.#deadline === undefined && url.toLowerCase().endsWith('.css')) {
+      this.#opts.onEvent({ type: 'css', paths: [url] });
+      this.#leading = url;
+      this.#deadline = setTimeout(() => this.#flush(), MAX_WAIT_MS);
+      this.#quiet = setTimeout(() => this.#flush(), QUIET_MS);
+      return;
+    }
+    this.#batch.add(url);
     clearTimeout(this.#quiet);
     this.#quiet = setTimeout(() => this.#flush(), QUIET_MS);
     this.#deadline ??= setTimeout(() => this.#flush(), MAX_WAIT_MS);
@@ -77,10 +91,13 @@ export class FolderWatcher {
     clearTimeout(this.#quiet);
     clearTimeout(this.#deadline);
     this.#deadline = undefined;
+    const leading = this.#leading;
+    this.#leading = undefined;
     if (this.#batch.size === 0) return;
     const paths = [...this.#batch];
     this.#batch.clear();
-    this.#opts.onEvent(classify(paths));
+    const event = classify(leading === undefined ? paths : [leading, ...paths]);
+    this.#opts.onEvent(event);
   }
 
   async close(): Promise<void> {

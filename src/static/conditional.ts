@@ -2,14 +2,43 @@
 import type { Stats } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import mime from 'mime';
+import { open } from 'node:fs/promises';
+import { toFsPath } from './file-names.js';
 import { isTextual } from './compress.js';
 import { LruMap } from './lru.js';
 
 /** `Content-Type` for a file name: mime's guess, `; charset=utf-8` on text, octet-stream otherwise. */
 export function contentTypeFor(path: string): string {
+  // TypeScript sources are text to read, not video/mp2t downloads; a real MPEG-TS segment
+  // named .ts is told apart by its content (see sniffMpegTs).
+  if (TS_SOURCE.test(path)) return TEXT_SOURCE;
   const type = mime.getType(path);
   if (type === null) return 'application/octet-stream';
   return isTextual(type) ? `${type}; charset=utf-8` : type;
+}
+
+const TS_SOURCE = /\.(ts|tsx|mts|cts)$/i;
+/** What a TypeScript source is served as: shown in the browser, like any source text. */
+export const TEXT_SOURCE = 'text/plain; charset=utf-8';
+const TS_PACKET = 188;
+const SYNC_BYTE = 0x47;
+
+/**
+ * A `.ts` file that is an MPEG transport stream (HLS segments are named .ts): a sync byte at the
+ * start of each of its first packets. TypeScript source never starts "G" three packets in a row.
+ */
+export async function sniffMpegTs(path: string, size: number): Promise<boolean> {
+  if (size < TS_PACKET) return false;
+  const handle = await open(toFsPath(path), 'r').catch(() => undefined);
+  if (handle === undefined) return false;
+  try {
+    const head = Buffer.alloc(Math.min(size, TS_PACKET * 3));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    for (let at = 0; at < bytesRead; at += TS_PACKET) if (head[at] !== SYNC_BYTE) return false;
+    return bytesRead > 0;
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -67,6 +96,8 @@ export interface FileMeta {
   etag: string;
   lastModified: string;
   type: string;
+  /** A `.ts` file's content was looked at to tell a video segment from a source. */
+  sniffed?: boolean;
 }
 
 /**
@@ -76,6 +107,16 @@ export interface FileMeta {
  */
 export class MetaCache {
   #meta = new LruMap<string, FileMeta>(4096);
+
+  /** As get(), with a `.ts` file's type settled by its content (a video segment or a source). */
+  async settle(path: string, st: Stats): Promise<FileMeta> {
+    const meta = this.get(path, st);
+    if (meta.sniffed !== true && meta.type === TEXT_SOURCE && /\.m?ts$/i.test(path)) {
+      meta.sniffed = true; // once per version of the file
+      if (await sniffMpegTs(path, st.size)) meta.type = 'video/mp2t';
+    }
+    return meta;
+  }
 
   get(path: string, st: Stats): FileMeta {
     let meta = this.#meta.get(path);

@@ -52,7 +52,7 @@ export class FileSender {
 
   /** Send `path` (already resolved and stat'ed) as the response; `status` 404 for a 404 page. */
   async send(req: IncomingMessage, res: ServeResponse, path: string, st: Stats, status = 200): Promise<void> {
-    const { etag, lastModified, type } = this.#meta.get(path, st);
+    const { etag, lastModified, type } = await this.#meta.settle(path, st);
     const isOk = status === 200;
     res.setHeader('Content-Type', type);
     res.setHeader('X-Content-Type-Options', 'nosniff');

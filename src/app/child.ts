@@ -1,0 +1,134 @@
+// Entry of an app process. Booted ahead of time with the loader registered (the prewarmed
+// standby); on `load` it imports the apps, serves them on a private Unix socket and says `ready`.
+// Each request arrives with the server's routing decision (TARGET_HEADER): mounts are never
+// matched again here. A request's error goes back on that request's answer (ERROR_HEADER).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { runApp, type RequestMeta } from './adapters.js';
+import { describeError, failureStatus } from './error-info.js';
+import { collectRequired, importedFiles, loadMounts, registerLoader, type LoadedMount } from './load.js';
+import { decodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer, type FromChild, type ToChild, type WireTarget } from './protocol.js';
+
+const send = (msg: FromChild): void => {
+  if (process.connected) process.send?.(msg);
+};
+
+let server: http.Server | undefined;
+let draining = false;
+
+function deps(): string[] {
+  collectRequired();
+  return [...importedFiles];
+}
+
+async function load(msg: Extract<ToChild, { type: 'load' }>): Promise<void> {
+  const started = performance.now();
+  let mounts: LoadedMount[];
+  try {
+    mounts = await loadMounts(msg.mounts, msg.style);
+  } catch (error) {
+    const file = msg.mounts.map((m) => m.file.split('/').pop()).join(', ');
+    send({ type: 'load-error', error: describeError(error, `Failed to load ${file}`), deps: deps() });
+    return;
+  }
+  const byPrefix = new Map(mounts.map((m) => [m.prefix, m]));
+  server = http.createServer((req, res) => handle(req, res, byPrefix, msg.strip));
+  // The server holds each app connection for exactly one client connection and closes it with
+  // that client: no idle timeout of our own may cut it in between.
+  server.keepAliveTimeout = 0;
+  server.requestTimeout = 0;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const target = takeTarget(req);
+    const mount = target === undefined ? undefined : byPrefix.get(target.prefix);
+    if (target === undefined || mount?.upgrade === undefined) return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    setClient(req, target);
+    mount.upgrade(req, socket, head);
+  });
+  server.listen(msg.socketPath, () => {
+    send({ type: 'ready', mounts: mounts.map((m) => ({ prefix: m.prefix, description: m.app.description })), deps: deps(), ms: performance.now() - started });
+  });
+}
+
+/** Read and remove the server's routing header: the app never sees it. */
+function takeTarget(req: IncomingMessage): WireTarget | undefined {
+  const target = decodeTarget(req.headers[TARGET_HEADER]);
+  delete req.headers[TARGET_HEADER];
+  const raw: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if ((req.rawHeaders[i] ?? '').toLowerCase() !== TARGET_HEADER) raw.push(req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '');
+  }
+  req.rawHeaders = raw;
+  return target;
+}
+
+/**
+ * Node apps read the client from the socket (Express req.ip). Safe to set on the socket: the
+ * server pins each app connection to one client connection, so it is this client's for life.
+ */
+function setClient(req: IncomingMessage, target: WireTarget): void {
+  Object.defineProperty(req.socket, 'remoteAddress', { value: target.clientAddress, configurable: true });
+  Object.defineProperty(req.socket, 'remotePort', { value: target.clientPort, configurable: true });
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, mounts: Map<string, LoadedMount>, strip: boolean): void {
+  const target = takeTarget(req);
+  const mount = target === undefined ? undefined : mounts.get(target.prefix);
+  if (target === undefined || mount === undefined) {
+    res.writeHead(400, { 'content-length': 0 }).end();
+    return;
+  }
+  setClient(req, target);
+  // A body past Content-Length is an error here, not bytes that reach the next client.
+  res.strictContentLength = true;
+  if (draining) res.shouldKeepAlive = false;
+  const meta: RequestMeta = {
+    prefix: target.prefix,
+    path: target.path,
+    strip,
+    host: target.host,
+    clientAddress: target.clientAddress,
+    clientPort: target.clientPort,
+    scheme: target.scheme,
+    multiprocess: false,
+    errors: (text) => process.stderr.write(text),
+  };
+  runApp(mount.app, req, res, meta).catch((error: unknown) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const answer: ErrorAnswer = { status: failureStatus(error), info: describeError(error, `${req.method ?? 'GET'} ${target.prefix}${target.path || ''} threw`) };
+    const body = JSON.stringify(answer);
+    // Whatever the app set for its own answer goes: this one is the server's.
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.writeHead(500, { 'content-type': 'application/json', [ERROR_HEADER]: '1', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+}
+
+/** The server has no requests left on this process (it counts them): close and exit. */
+function drain(): void {
+  draining = true;
+  if (server === undefined) process.exit(0);
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+}
+
+process.on('message', (msg: ToChild) => {
+  if (msg.type === 'load') void load(msg);
+  else if (msg.type === 'drain') drain();
+});
+// The server stops hearing from a child whose event loop is blocked: that is how it notices.
+setInterval(() => send({ type: 'tick' }), 250).unref();
+// This process is in its own process group (Ctrl-C does not reach it): it ends with the server's
+// IPC channel, so it never outlives a server that was killed.
+process.on('disconnect', () => process.exit(0));
+process.on('unhandledRejection', (reason) => {
+  const msg: FromChild = { type: 'fatal', error: describeError(reason, 'Unhandled promise rejection in the app') };
+  // Exit once the message is out (or at once without a channel): the server logs it with the crash.
+  if (!process.connected || process.send === undefined) process.exit(70);
+  process.send(msg, () => process.exit(70));
+});
+
+await registerLoader();
+send({ type: 'booted' });

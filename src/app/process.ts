@@ -1,0 +1,176 @@
+// One app process: spawn it (prewarmed with the loader), load the apps, know when it is ready,
+// drain it, kill it. It knows nothing of HTTP or of the other generations.
+import { fork, type ChildProcess } from 'node:child_process';
+import type http from 'node:http';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AppStyle } from '../options.js';
+import type { AppErrorInfo } from './error-info.js';
+import type { MountSpec } from './load.js';
+import type { FromChild, ToChild } from './protocol.js';
+
+const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+
+export type ProcessState = 'standby' | 'loading' | 'ready' | 'draining' | 'dead';
+
+export type LoadResult =
+  | { ok: true; ms: number; deps: string[]; mounts: Array<{ prefix: string; description: string }> }
+  /** The app's own error (a syntax error, a throw at import): waits for a save. */
+  | { ok: false; kind: 'app'; error: AppErrorInfo; deps: string[] }
+  /** The process died or never started: worth another try. */
+  | { ok: false; kind: 'process'; error: AppErrorInfo; deps: string[] };
+
+export interface SpawnOptions {
+  id: number;
+  env: NodeJS.ProcessEnv;
+  socketPath: string;
+  /** The folder serve-here was started from, never the served folder (data an app writes stays out of it). */
+  cwd: string;
+}
+
+export interface LoadOptions {
+  mounts: MountSpec[];
+  style: AppStyle | undefined;
+  strip: boolean;
+  /** Say the load is slow once it has taken this long. */
+  stuckMs: number;
+  onStuck: () => void;
+  /** Give up (and kill) after this long, or after this long without a heartbeat. */
+  timeoutMs: number;
+  blockedMs: number;
+}
+
+/** How a process ended: "exited with code 3", "killed by SIGKILL", "failed to start: …". */
+export type ExitInfo = { how: string };
+
+export class AppProcess {
+  readonly id: number;
+  readonly socketPath: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<ExitInfo>;
+  state: ProcessState = 'standby';
+  lastTick = Date.now();
+  /** Requests and upgraded connections forwarded to this process and not yet finished. */
+  inflight = 0;
+  /** Set when the server ended this process on purpose (a reload, the drain timeout, a stop). */
+  endedOnPurpose: string | undefined;
+  /** App connections pinned to client connections (see proxy.ts), closed when this process retires. */
+  readonly agents = new Set<http.Agent>();
+  onFatal: ((error: AppErrorInfo) => void) | undefined;
+  #booted: Promise<boolean>;
+  #onMessage: ((msg: FromChild) => void) | undefined;
+
+  constructor(opts: SpawnOptions) {
+    this.id = opts.id;
+    this.socketPath = opts.socketPath;
+    // detached: its own process group, so the terminal's Ctrl-C (SIGINT to the whole group)
+    // reaches only the server, which then lets in-flight app requests finish.
+    this.child = fork(CHILD, [], { execArgv: ['--enable-source-maps'], env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
+    let resolveBoot!: (ok: boolean) => void;
+    this.#booted = new Promise((r) => (resolveBoot = r));
+    let resolveExit!: (e: ExitInfo) => void;
+    this.exited = new Promise((r) => (resolveExit = r));
+    const ended = (how: string): void => {
+      if (this.state === 'dead') return;
+      this.state = 'dead';
+      resolveBoot(false);
+      for (const agent of this.agents) agent.destroy();
+      rmSync(this.socketPath, { force: true });
+      resolveExit({ how });
+    };
+    // Every way a child can end: `exit`, or `error` with no `exit` ever (a fork that failed,
+    // e.g. its folder vanished), or `close` alone.
+    this.child.once('exit', (code, signal) => ended(signal !== null ? `killed by ${signal}` : `exited with code ${code ?? '?'}`));
+    this.child.once('close', (code) => ended(`exited with code ${code ?? '?'}`));
+    this.child.on('error', (error) => {
+      // A send on a channel that just closed (EPIPE) after a kill says nothing new: ignored.
+      if (this.child.pid === undefined || !this.child.connected) ended(`failed to start: ${error.message}`);
+    });
+    this.child.on('message', (msg: FromChild) => {
+      this.lastTick = Date.now();
+      if (msg.type === 'booted') resolveBoot(true);
+      else if (msg.type === 'fatal') this.onFatal?.(msg.error);
+      this.#onMessage?.(msg);
+    });
+  }
+
+  /** Import the apps in this process; resolves once it listens, or with why it could not. */
+  load(opts: LoadOptions): Promise<LoadResult> {
+    this.state = 'loading';
+    return new Promise((resolve) => {
+      const fail = (kind: 'app' | 'process', title: string, message: string): void => {
+        resolve({ ok: false, kind, deps: [], error: { title, message, stack: undefined, file: undefined, line: undefined, column: undefined, frame: undefined } });
+      };
+      const started = Date.now();
+      let warned = false;
+      const watchdog = setInterval(() => {
+        const now = Date.now();
+        if (!warned && now - started >= opts.stuckMs) {
+          warned = true;
+          opts.onStuck();
+        }
+        if (now - this.lastTick >= Math.max(opts.blockedMs, opts.stuckMs)) {
+          fail('app', 'The app blocked its event loop while loading', `No sign of life for ${Math.round((now - this.lastTick) / 1000)} s while importing the app (a loop at import?)`);
+          this.kill('the app blocked while loading');
+        } else if (now - started >= opts.timeoutMs) {
+          fail('app', 'The app did not finish loading', `Loading the app took longer than ${opts.timeoutMs / 1000} s (a top-level await that never settles?)`);
+          this.kill('the load timed out');
+        }
+      }, 100);
+      watchdog.unref();
+      void this.exited.then(({ how }) => {
+        clearInterval(watchdog);
+        fail('process', 'App process failed to start', `The app process ${how} while loading the app (see the terminal for its output)`);
+      });
+      this.#onMessage = (msg) => {
+        if (msg.type === 'ready') resolve({ ok: true, ms: msg.ms, deps: msg.deps, mounts: msg.mounts });
+        else if (msg.type === 'load-error') resolve({ ok: false, kind: 'app', error: msg.error, deps: msg.deps });
+        else return;
+        clearInterval(watchdog);
+        this.#onMessage = undefined;
+      };
+      void this.#booted.then((ok) => {
+        if (ok) this.#send({ type: 'load', mounts: opts.mounts, style: opts.style, socketPath: this.socketPath, strip: opts.strip });
+      });
+    });
+  }
+
+  /** Stop taking new requests; exit once the forwarded ones finished, or be killed after `timeoutMs`. */
+  drain(timeoutMs: number): void {
+    if (this.state === 'dead') return;
+    this.state = 'draining';
+    const timer = setTimeout(() => this.kill(`the ${timeoutMs / 1000} s drain timeout`), timeoutMs);
+    timer.unref();
+    void this.exited.then(() => clearTimeout(timer));
+    this.retireIfIdle();
+  }
+
+  /** The server decides when a draining process goes, not the process: it knows what is in flight. */
+  retireIfIdle(): void {
+    if (this.state !== 'draining' || this.inflight > 0) return;
+    for (const agent of this.agents) agent.destroy();
+    this.#send({ type: 'drain' });
+  }
+
+  /** Count one forwarded request; call the returned function once when it is over. */
+  track(): () => void {
+    this.inflight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inflight--;
+      this.retireIfIdle();
+    };
+  }
+
+  kill(why: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.state === 'dead') return;
+    this.endedOnPurpose ??= why;
+    this.child.kill(signal);
+  }
+
+  #send(msg: ToChild): void {
+    if (this.child.connected) this.child.send(msg, () => {}); // a callback: a closed channel is not an 'error'
+  }
+}

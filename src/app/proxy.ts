@@ -1,0 +1,154 @@
+// Forward one request (or one upgrade) to an app process over its private Unix socket. Each
+// client connection gets its own app connection, opened on its first app request and closed
+// with it: nothing one client does (a stalled body, bytes past Content-Length) reaches another
+// client's response, and the app sees one socket per client.
+import http, { type IncomingMessage } from 'node:http';
+import net, { type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream';
+import type { ServeResponse } from '../serve-response.js';
+import type { AppTarget } from './contract.js';
+import type { AppProcess } from './process.js';
+import { encodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer } from './protocol.js';
+
+/** How a forwarded request ended, when it did not end with the app's own answer. */
+export type ForwardOutcome =
+  | { kind: 'answered' }
+  | { kind: 'app-error'; answer: ErrorAnswer | undefined }
+  | { kind: 'timeout' }
+  | { kind: 'failed'; headersSent: boolean };
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+
+/** The pinned app connection of a client connection, for one app process at a time. */
+const pins = new WeakMap<Socket, { proc: AppProcess; agent: http.Agent }>();
+
+function agentFor(client: Socket, proc: AppProcess): http.Agent {
+  const pin = pins.get(client);
+  if (pin !== undefined && pin.proc === proc) return pin.agent;
+  pin?.agent.destroy(); // the client's previous app process (before a reload)
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  const dropped = (): void => {
+    agent.destroy();
+    proc.agents.delete(agent);
+  };
+  if (pin === undefined) client.once('close', () => pins.get(client)?.agent.destroy());
+  pins.set(client, { proc, agent });
+  proc.agents.add(agent);
+  void proc.exited.then(dropped);
+  return agent;
+}
+
+function rawHeaders(req: IncomingMessage, target: AppTarget): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] ?? '';
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && lower !== TARGET_HEADER && lower !== ERROR_HEADER) out.push(name, req.rawHeaders[i + 1] ?? '');
+  }
+  out.push(TARGET_HEADER, encodeTarget(target));
+  return out;
+}
+
+/** Forward `req` to `proc`; resolves with how it ended (the caller answers the non-`answered` cases). */
+export function forward(req: IncomingMessage, res: ServeResponse, target: AppTarget, proc: AppProcess, timeoutMs: number): Promise<ForwardOutcome> {
+  return new Promise((resolve) => {
+    const finished = proc.track();
+    let settled = false;
+    const settle = (outcome: ForwardOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const upstream = http.request({
+      socketPath: proc.socketPath,
+      agent: agentFor(req.socket, proc),
+      method: req.method,
+      path: req.url,
+      headers: rawHeaders(req, target),
+    });
+    const timer = setTimeout(() => {
+      upstream.destroy();
+      settle({ kind: 'timeout' });
+    }, timeoutMs);
+    res.once('close', () => {
+      finished();
+      // The client left before the answer was complete: the app connection goes with it.
+      if (!res.writableFinished) upstream.destroy();
+      settle({ kind: 'failed', headersSent: res.headersSent });
+    });
+    upstream.on('error', () => settle({ kind: 'failed', headersSent: res.headersSent }));
+    upstream.on('response', (answer) => {
+      clearTimeout(timer);
+      if (answer.headers[ERROR_HEADER] !== undefined) return readErrorAnswer(answer, (a) => settle({ kind: 'app-error', answer: a }));
+      const headers: string[] = [];
+      for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+        const name = answer.rawHeaders[i] ?? '';
+        const lower = name.toLowerCase();
+        if (!HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding') headers.push(name, answer.rawHeaders[i + 1] ?? '');
+      }
+      try {
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+      } catch {
+        // Node's client parser let through what its server refuses to send: not an answer.
+        answer.destroy();
+        upstream.destroy();
+        return settle({ kind: 'failed', headersSent: false });
+      }
+      if (answer.headers['content-length'] === undefined) res.flushHeaders(); // streamed bodies (SSE) start now
+      pipeline(answer, res, (error) => {
+        // The app answered before reading the whole body (a client still sending, or stalled):
+        // free the app connection now rather than when the client finishes, or never.
+        if (!upstream.writableEnded) {
+          req.unpipe(upstream);
+          upstream.destroy();
+          req.resume(); // the rest of the body is read and dropped, so the connection can carry the next request
+        }
+        settle(error === undefined || error === null ? { kind: 'answered' } : { kind: 'failed', headersSent: true });
+      });
+    });
+    // A request without a body (most GETs) needs no stream plumbing.
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) upstream.end();
+    // Not pipeline(): an error on the app side must not destroy the client's socket, which may
+    // still carry this request's answer; the answer's pipeline above decides the client's fate.
+    else req.pipe(upstream);
+  });
+}
+
+function readErrorAnswer(answer: IncomingMessage, done: (a: ErrorAnswer | undefined) => void): void {
+  let body = '';
+  answer.setEncoding('utf8');
+  answer.on('data', (c: string) => (body += c));
+  answer.on('error', () => done(undefined));
+  answer.on('end', () => {
+    try {
+      done(JSON.parse(body) as ErrorAnswer);
+    } catch {
+      done(undefined);
+    }
+  });
+}
+
+/** Hand an upgrade (WebSocket) to `proc` over a connection of its own, then splice the two. */
+export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget, proc: AppProcess): void {
+  const upstream = net.connect(proc.socketPath);
+  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] ?? '';
+    if (name.toLowerCase() !== TARGET_HEADER) lines.push(`${name}: ${req.rawHeaders[i + 1] ?? ''}`);
+  }
+  lines.push(`${TARGET_HEADER}: ${encodeTarget(target)}`);
+  upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+  if (head.length > 0) upstream.write(head);
+  const finished = proc.track();
+  const end = (): void => {
+    upstream.destroy();
+    socket.destroy();
+    finished();
+  };
+  pipeline(upstream, socket, end);
+  pipeline(socket, upstream, end);
+  // The client went away (FIN): the server socket allows half-open, so nothing else would close the pair.
+  socket.on('end', end);
+}

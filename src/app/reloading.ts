@@ -1,0 +1,198 @@
+// The forwarding backend (watch mode): the watcher feeds the supervisor, requests go to the
+// current app process through the proxy, and every way that can fail becomes a true page.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { basename, resolve } from 'node:path';
+import type { Logger } from '../log.js';
+import type { Options } from '../options.js';
+import type { ServeResponse } from '../serve-response.js';
+import { sendError } from '../pages.js';
+import { Watcher } from '../reload/watch.js';
+import { stamp, Supervisor, type Timing } from '../reload/supervisor.js';
+import type { AppTarget } from './contract.js';
+import { readEnvFile } from './env.js';
+import { errorLine, relativeToRoot, sendAppError, type AppErrorInfo } from './error-info.js';
+import type { LoadResult } from './process.js';
+import { forward, forwardUpgrade } from './proxy.js';
+import type { AppBackend } from './router.js';
+
+const SOURCE_EXT = /\.(m|c)?(j|t)sx?$/;
+
+export interface ReloadingOptions {
+  opts: Options;
+  root: string;
+  log: Logger;
+  timing: Timing;
+  /** Files whose change means a fresh process (config and the env file), real paths. */
+  configFiles: Set<string>;
+  env: () => NodeJS.ProcessEnv;
+}
+
+export class ReloadingBackend implements AppBackend {
+  #o: ReloadingOptions;
+  #supervisor: Supervisor;
+  #watcher: Watcher | undefined;
+  #graph = new Set<string>();
+  #descriptions: string[] = [];
+  #files: string[];
+  #env: NodeJS.ProcessEnv;
+
+  constructor(o: ReloadingOptions) {
+    this.#o = o;
+    this.#env = o.env();
+    this.#files = o.opts.apps.map((a) => resolve(a.file));
+    this.#supervisor = new Supervisor({
+      mounts: o.opts.apps.map((a) => ({ prefix: a.prefix, file: resolve(a.file) })),
+      style: o.opts.appStyle,
+      strip: o.opts.stripPrefix,
+      env: () => this.#env,
+      log: o.log,
+      timing: o.timing,
+      prewarm: o.opts.watch,
+      onLoaded: (result, changed, ms) => this.#onLoaded(result, changed, ms),
+    });
+  }
+
+  /** Start the first app process and the watcher; resolves once the app is ready or failed. */
+  async start(): Promise<void> {
+    if (this.#o.opts.watch) {
+      this.#watcher = new Watcher({
+        isRelevant: (p) => this.#isRelevant(p),
+        onFirstEvent: () => this.#supervisor.hold(),
+        onBatch: (paths) => this.#onBatch(paths),
+        onError: (e) => this.#o.log.warn(`watch: ${e.message}`),
+      });
+      this.#watcher.watchFiles([...this.#files, ...this.#o.configFiles]);
+    }
+    await this.#supervisor.reload([]); // bounded by the load watchdog
+    await this.#watcher?.ready();
+  }
+
+  /** Listeners told after each save-caused reload (browser live reload). */
+  readonly #reloadListeners: Array<(ok: boolean) => void> = [];
+
+  onReload(listener: (ok: boolean) => void): void {
+    this.#reloadListeners.push(listener);
+  }
+
+  isHidden(realPath: string): boolean {
+    return this.#graph.has(realPath);
+  }
+
+  describe(): string[] {
+    return this.#descriptions;
+  }
+
+  #isRelevant(path: string): boolean {
+    if (this.#graph.has(path) || this.#o.configFiles.has(path) || this.#files.includes(path)) return true;
+    // While broken, any source file nearby may be the fix (the failed load never reached it).
+    return this.#supervisor.broken && SOURCE_EXT.test(path);
+  }
+
+  #onBatch(paths: string[]): void {
+    const envFile = this.#o.opts.envFile === undefined ? undefined : resolve(this.#o.opts.envFile);
+    if (envFile !== undefined && paths.includes(envFile)) {
+      try {
+        this.#env = { ...this.#o.env(), ...readEnvFile(envFile) };
+      } catch (error) {
+        this.#o.log.warn(`${stamp(this.#o.log)} ⚠ ${error instanceof Error ? error.message : String(error)}; keeping the previous environment`);
+      }
+    }
+    // The standby read the environment and loader config at boot: a change to those (not to an
+    // app's own module, which the config set also holds for hiding) needs a fresh one.
+    const fresh = paths.some((p) => p === envFile || ((basename(p) === 'package.json' || basename(p) === 'tsconfig.json') && this.#o.configFiles.has(p)));
+    void this.#supervisor.reload(paths, fresh);
+  }
+
+  #onLoaded(result: LoadResult, changed: string[], ms: number): void {
+    for (const d of result.deps) this.#graph.add(d);
+    // The new code already answers (or its error page does): now browsers may reload.
+    if (changed.length > 0) for (const l of this.#reloadListeners) l(result.ok);
+    const log = this.#o.log;
+    if (result.ok) {
+      this.#graph = new Set(result.deps);
+      this.#watcher?.watchFiles(result.deps);
+      if (this.#descriptions.length === 0) {
+        this.#descriptions = result.mounts.map((m) => `${this.#fileFor(m.prefix)} → ${m.prefix || '/'} (${m.description}), ready in ${ms} ms`);
+        if (changed.length === 0) return;
+      }
+      const first = changed[0];
+      log.info(`${stamp(log)} ↻ ${first === undefined ? 'app' : `${basename(first)} changed →`} reloaded in ${ms} ms`);
+      return;
+    }
+    if (result.error.file !== undefined) this.#watcher?.watchFiles([result.error.file]);
+    this.#watcher?.watchFiles(result.deps);
+    if (result.kind === 'process') return; // the supervisor said it and retries
+    const frame = result.error.frame === undefined ? '' : `\n${result.error.frame.replace(/^/gm, '    ')}`;
+    log.error(`${stamp(log)} ${errorLine(result.error, this.#o.root)}${frame}`);
+    log.warn(`    app routes answer 500 with this error until you save a fix; static files are still served`);
+  }
+
+  #fileFor(prefix: string): string {
+    const a = this.#o.opts.apps.find((x) => x.prefix === prefix);
+    return a === undefined ? '?' : relativeToRoot(resolve(a.file), this.#o.root);
+  }
+
+  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void {
+    void this.#handle(req, res, target);
+  }
+
+  async #handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void> {
+    const state = await this.#supervisor.state();
+    if (res.destroyed) return; // the client left while its request was held
+    if (state.kind === 'failed') return this.#page(req, res, 500, state.error, 'App routes answer this until you save a fix; static files are still served.');
+    if (state.kind === 'down') {
+      res.setHeader('Retry-After', '1');
+      return this.#page(req, res, 503, undefined, `${state.reason} Static files are still served.`);
+    }
+    const proc = state.proc;
+    const timeoutMs = this.#o.timing.requestTimeoutMs;
+    const outcome = await forward(req, res, target, proc, timeoutMs);
+    const log = this.#o.log;
+    const what = `${req.method ?? 'GET'} ${req.url ?? '/'}`;
+    switch (outcome.kind) {
+      case 'answered':
+        return;
+      case 'app-error': {
+        const status = outcome.answer?.status ?? 500;
+        const info = outcome.answer?.info;
+        if (info !== undefined) log.error(`${stamp(log)} ${errorLine(info, this.#o.root)}`);
+        const note = status === 502 ? 'The app returned something that is not a valid HTTP answer.' : 'The request handler threw; the app process lives on.';
+        return this.#page(req, res, status, info, note);
+      }
+      case 'timeout':
+        if (res.headersSent) return void res.destroy();
+        log.warn(`${stamp(log)} ⚠ ${what} got no response in ${timeoutMs / 1000} s → 504 (app still running)`);
+        return sendError(res, 504, `The app did not respond within ${timeoutMs / 1000} s.`);
+      case 'failed': {
+        if (res.writableEnded || res.destroyed) return;
+        if (outcome.headersSent) return void res.destroy();
+        const cut = proc.endedOnPurpose;
+        if (cut !== undefined && cut.includes('drain timeout')) log.warn(`${stamp(log)} ⚠ ${what} was cut: the old app process was stopped after ${cut}`);
+        else log.warn(`${stamp(log)} ⚠ ${what}: the app process gave no valid answer → 502`);
+        return this.#page(req, res, 502, undefined, cut === undefined ? 'The app process went away or sent a broken answer.' : `The app process was stopped (${cut}).`);
+      }
+    }
+  }
+
+  #page(req: IncomingMessage, res: ServeResponse, status: number, info: AppErrorInfo | undefined, note: string): void {
+    if (res.destroyed || res.writableEnded) return;
+    sendAppError(req, res, { status, info, note, root: this.#o.root });
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean {
+    const proc = this.#supervisor.current();
+    if (proc === undefined) return false;
+    forwardUpgrade(req, socket, head, target, proc);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.#watcher?.close();
+    await this.#supervisor.close();
+  }
+
+  killAll(): void {
+    this.#supervisor.killAll();
+  }
+}

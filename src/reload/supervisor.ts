@@ -1,0 +1,249 @@
+// Change batches → app generations: the current process, a prewarmed standby, the one loading
+// after a save; crash recovery with capped backoff; the heartbeat watchdog. No HTTP in here:
+// `state()` tells the caller which process answers now, or the truth about why none does.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import type { AppStyle } from '../options.js';
+import type { AppErrorInfo } from '../app/error-info.js';
+import type { MountSpec } from '../app/load.js';
+import { AppProcess, type LoadResult } from '../app/process.js';
+import { Backoff } from './backoff.js';
+
+/**
+ * The folder serve-here was started from, taken once: app processes run there (never in the
+ * served folder), and a later spawn still finds it by path if the folder was deleted and made again.
+ */
+const START_CWD = process.cwd();
+
+export interface Timing {
+  /** No response headers from the app within this → 504. */
+  requestTimeoutMs: number;
+  /** A draining process still alive after this is killed. */
+  drainTimeoutMs: number;
+  /** Requests held during a reload wait at most this long. */
+  holdTimeoutMs: number;
+  /** No heartbeat for this long → the app's event loop is blocked: replace the process. */
+  blockedMs: number;
+  /** A load taking longer than this is reported as stuck, and held requests get a 503. */
+  loadStuckMs: number;
+  /** A load is given up after this long. */
+  loadTimeoutMs: number;
+}
+
+export type AppState =
+  | { kind: 'ready'; proc: AppProcess }
+  | { kind: 'failed'; error: AppErrorInfo }
+  | { kind: 'down'; reason: string };
+
+export interface SupervisorOptions {
+  mounts: MountSpec[];
+  style: AppStyle | undefined;
+  strip: boolean;
+  env: () => NodeJS.ProcessEnv;
+  log: Logger;
+  timing: Timing;
+  /** Called with each load's outcome (the reloading backend logs it and updates what it watches). */
+  onLoaded: (result: LoadResult, changed: string[], ms: number) => void;
+  /** Start standbys ahead of the next save (off without watching). */
+  prewarm: boolean;
+}
+
+export class Supervisor {
+  #o: SupervisorOptions;
+  #dir = mkdtempSync(join(tmpdir(), 'serve-here-')); // mode 0700: only this user can reach the sockets
+  #nextId = 1;
+  #current: AppProcess | undefined;
+  #standby: AppProcess | undefined;
+  #loading: AppProcess | undefined;
+  #all = new Set<AppProcess>();
+  #failure: AppErrorInfo | undefined;
+  #down: string | undefined;
+  #stuck: string | undefined;
+  #backoff = new Backoff();
+  #pending: { promise: Promise<void>; resolve: () => void; until: number } | undefined;
+  #closing = false;
+  #seq = 0;
+  #heartbeat: NodeJS.Timeout;
+
+  constructor(opts: SupervisorOptions) {
+    this.#o = opts;
+    this.#heartbeat = setInterval(() => this.#checkHeartbeat(), 250);
+    this.#heartbeat.unref();
+  }
+
+  /** A change was seen: requests wait for the new code from now on, never get the old. */
+  hold(): void {
+    if (this.#pending !== undefined) return;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.#pending = { promise, resolve, until: Date.now() + this.#o.timing.holdTimeoutMs };
+  }
+
+  #release(): void {
+    this.#pending?.resolve();
+    this.#pending = undefined;
+  }
+
+  /**
+   * Which process answers now. While a reload is under way, requests wait for it until the hold
+   * ends (holdTimeoutMs after the change was seen), then get the truth: still loading, or stuck.
+   */
+  async state(): Promise<AppState> {
+    const pending = this.#pending;
+    const left = pending === undefined ? 0 : pending.until - Date.now();
+    if (pending !== undefined && left > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pending.promise, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
+    }
+    if (this.#loading !== undefined && this.#pending !== undefined) {
+      return { kind: 'down', reason: this.#stuck ?? `The app is still loading after ${this.#o.timing.holdTimeoutMs / 1000} s.` };
+    }
+    if (this.#current !== undefined) return { kind: 'ready', proc: this.#current };
+    if (this.#failure !== undefined) return { kind: 'failed', error: this.#failure };
+    return { kind: 'down', reason: this.#down ?? 'The app is not running.' };
+  }
+
+  /** The process answering now, if any (upgrades are not held during a reload). */
+  current(): AppProcess | undefined {
+    return this.#current;
+  }
+
+  get broken(): boolean {
+    return this.#failure !== undefined || this.#current === undefined;
+  }
+
+  /** Load the apps in a fresh (or prewarmed) process and switch to it; `changed` names what moved. */
+  async reload(changed: string[], freshEnv = false): Promise<void> {
+    if (this.#closing) return;
+    const seq = ++this.#seq;
+    this.hold();
+    if (freshEnv) this.#standby?.kill('the environment changed');
+    if (freshEnv) this.#standby = undefined;
+    this.#loading?.kill('a newer save'); // the newest save wins
+    const proc = this.#standby ?? this.#spawn();
+    // The next standby boots after this load, not beside it: booting costs CPU the load needs.
+    this.#standby = undefined;
+    this.#loading = proc;
+    this.#stuck = undefined;
+    const started = performance.now();
+    const before = await fileVersions(changed);
+    const result = await proc.load({
+      mounts: this.#o.mounts,
+      style: this.#o.style,
+      strip: this.#o.strip,
+      stuckMs: this.#o.timing.loadStuckMs,
+      timeoutMs: this.#o.timing.loadTimeoutMs,
+      blockedMs: this.#o.timing.blockedMs,
+      onStuck: () => {
+        if (seq !== this.#seq) return;
+        const s = this.#o.timing.loadStuckMs / 1000;
+        this.#o.log.warn(`${stamp(this.#o.log)} ⚠ app load is taking more than ${s} s (stuck at an import or a top-level await?)`);
+        // Held requests get this truth when their hold ends, never the old code.
+        this.#stuck = `The app has been loading for more than ${s} s (stuck at an import or a top-level await?). Save a fix to try again.`;
+      },
+    });
+    if (seq !== this.#seq || this.#closing) return void proc.kill('a newer save');
+    this.#loading = undefined;
+    this.#stuck = undefined;
+    if ((await fileVersions(changed)) !== before) {
+      // Written to again while loading (a save still in progress): chokidar reports at most one
+      // change per 50 ms, so the rest may never be reported. Load the finished file instead.
+      proc.kill('a newer save');
+      return this.reload(changed);
+    }
+    const old = this.#current;
+    if (result.ok) {
+      this.#current = proc;
+      proc.state = 'ready';
+      this.#failure = undefined;
+      this.#down = undefined;
+      if (changed.length > 0) this.#backoff.reset();
+    } else {
+      this.#current = undefined;
+      proc.kill('its load failed');
+      if (result.kind === 'app') this.#failure = result.error;
+      else this.#retry(`The app process could not start: ${result.error.message}`);
+    }
+    if (old !== undefined && old !== this.#current) old.drain(this.#o.timing.drainTimeoutMs);
+    this.#o.onLoaded(result, changed, Math.round(performance.now() - started));
+    this.#release();
+    if (this.#o.prewarm && !this.#closing) this.#standby ??= this.#spawn();
+  }
+
+  #spawn(): AppProcess {
+    const proc = new AppProcess({ id: this.#nextId, env: this.#o.env(), socketPath: join(this.#dir, `app-${this.#nextId}.sock`), cwd: START_CWD });
+    this.#nextId++;
+    this.#all.add(proc);
+    proc.onFatal = (error) => this.#o.log.error(`${stamp(this.#o.log)} ✖ ${error.title}: ${error.message}`);
+    void proc.exited.then(({ how }) => {
+      this.#all.delete(proc);
+      if (proc === this.#standby) this.#standby = undefined;
+      if (proc !== this.#current || this.#closing || proc.endedOnPurpose !== undefined) return;
+      this.#current = undefined;
+      this.#retry(`The app process ${how}.`, `✖ app process crashed: ${how}`);
+    });
+    return proc;
+  }
+
+  /** Start again after a crash, sooner for a first crash, at most every ~30 s for a crash loop. */
+  #retry(reason: string, line?: string): void {
+    const delay = this.#backoff.next();
+    const when = `restarting in ${formatDelay(delay)}`;
+    this.#down = `${reason} It is ${when}.`;
+    this.#o.log.error(`${stamp(this.#o.log)} ${line ?? `✖ ${reason}`} — ${when}`);
+    setTimeout(() => {
+      if (this.#current === undefined && this.#loading === undefined && !this.#closing && this.#failure === undefined) void this.reload([]);
+    }, delay).unref();
+  }
+
+  #checkHeartbeat(): void {
+    const proc = this.#current;
+    if (proc === undefined || proc.state !== 'ready' || this.#loading !== undefined) return;
+    const silent = Date.now() - proc.lastTick;
+    if (silent < this.#o.timing.blockedMs) return;
+    this.#o.log.warn(`${stamp(this.#o.log)} ⚠ app event loop blocked for ${(silent / 1000).toFixed(1)} s — starting a new app process`);
+    this.#current = undefined;
+    proc.kill('its event loop was blocked');
+    void this.reload([]);
+  }
+
+  /** Stop: no restarts from here on; processes get SIGTERM, then SIGKILL after 2 s. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#heartbeat);
+    this.#release();
+    const procs = [...this.#all];
+    for (const p of procs) p.kill('the server is stopping', 'SIGTERM');
+    const timer = setTimeout(() => procs.forEach((p) => p.kill('the server is stopping')), 2000);
+    await Promise.all(procs.map((p) => p.exited));
+    clearTimeout(timer);
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  /** Synchronous last resort on process exit: no app process outlives the server. */
+  killAll(): void {
+    this.#closing = true;
+    for (const p of this.#all) p.kill('the server exited');
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+export function formatDelay(ms: number): string {
+  return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+export function stamp(log: Logger): string {
+  const d = new Date();
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return log.colors.dim(`${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`);
+}
+
+/** Size and mtime of each file, as one string to compare before and after a load. */
+async function fileVersions(paths: string[]): Promise<string> {
+  const parts = await Promise.all(paths.map((p) => stat(p).then((st) => `${st.size}:${st.mtimeMs}`, () => 'missing')));
+  return parts.join('|');
+}
