@@ -3,6 +3,7 @@
 // through nginx and to serve-here alone, the same answers.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,20 @@ cli('systemd: serve-here --no-watch --workers N on loopback, the same mounts and
   assert.ok(exec.includes(BIN), 'starts this very install');
   assert.not.match(exec, /--host|--share|0\.0\.0\.0/);
   assert.match(r.stdout, /^\[Service\]$/m);
+  const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
+  if (analyze === undefined) {
+    console.log('SKIP: systemd-analyze verify: not installed');
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'serve-here-unit-'));
+  try {
+    await writeFile(join(dir, 'serve-here-app.service'), r.stdout);
+    const verify = await runExe(analyze, ['verify', join(dir, 'serve-here-app.service')]);
+    assert.is(verify.code, 0, verify.stderr);
+    assert.is(verify.stderr.trim(), '', 'systemd-analyze has no complaint');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 cli('nginx without apps: no upstream, the static rules only', async () => {
