@@ -39,11 +39,11 @@ const DRAWINGS: Record<IconKind, string> = {
   audio: `${PAGE}<path fill='#8250df' d='M7 12.2V7.2l3.5-.9v4.9' stroke='#8250df' stroke-width='.9'/><circle fill='#8250df' cx='6.1' cy='12.2' r='1.2'/><circle fill='#8250df' cx='9.6' cy='11.2' r='1.2'/>`,
   archive: `${PAGE}<path fill='#bc4c00' d='M7 2h1.2v1.2H7zM8.2 3.2h1.2v1.2H8.2zM7 4.4h1.2v1.2H7zM8.2 5.6h1.2v1.2H8.2zM7 6.8h2.4v3.4H7z'/>`,
   code: `${PAGE}<path fill='none' stroke='#0969da' stroke-width='1.2' stroke-linecap='round' stroke-linejoin='round' d='M6.6 8 5 9.75l1.6 1.75M9.4 8 11 9.75 9.4 11.5'/>`,
-  document: `${PAGE}<path fill='none' stroke='#57606a' stroke-width='1' d='M5.5 7.5h5M5.5 9.5h5M5.5 11.5h3.5'/>`,
+  document: `${PAGE}<path fill='none' stroke='#6e7781' stroke-width='1' d='M5.5 7.5h5M5.5 9.5h5M5.5 11.5h3.5'/>`,
 };
 
 /** CSS rules: `.icon` sizes the box, `.i-<kind>` draws it. */
 export const ICON_CSS = [
-  '.icon{display:inline-block;flex:none;width:1em;height:1em;margin-right:.45em;vertical-align:-.12em;background:no-repeat center/contain}',
+  '.icon{display:inline-block;flex:none;width:1.15em;height:1.15em;margin-right:.4em;vertical-align:-.2em;background:no-repeat center/contain}',
   ...Object.entries(DRAWINGS).map(([kind, body]) => `.i-${kind}{background-image:${svg(body)}}`),
 ].join('\n');

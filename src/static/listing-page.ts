@@ -61,6 +61,12 @@ footer{margin-top:1rem;font-size:.8rem;color:var(--muted)}
 ${ICON_CSS}
 @media (max-width:36rem){.date{display:none}main{padding:.75rem}th,td{padding:.55rem .35rem}th.num{width:5.5rem}}`;
 
+// The upload form's fields, laid out for this page: the word before its button ("files [Choose]"),
+// the browser's fixed-width "No file chosen" text hidden (files go up as soon as chosen).
+const UPLOAD_LAYOUT = `.sh-upload label{display:inline-flex;flex-direction:row-reverse;align-items:center;gap:.4em;margin:.2em 0 .2em .6em}
+.sh-upload input[type=file]{width:6.6rem;font-size:.85rem;color:transparent}.sh-upload input[type=file]::file-selector-button{color:var(--fg);margin:0}
+@media (max-width:36rem){.sh-upload label{display:flex;justify-content:flex-end;margin-left:0}}`;
+
 /** `?sort=…&order=…&q=…` with the parts that differ from the defaults. */
 function queryString(sort: Sort, q: string): string {
   const p = new URLSearchParams();
@@ -115,7 +121,7 @@ export function renderHtml(segments: readonly string[], entries: Entry[], o: Pag
   const upload = o.uploadScript === undefined ? '' : uploadFragment(o.uploadScript);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Index of ${escapeHtml(title)}</title><style>${STYLE}${o.uploadScript === undefined ? '' : `\n${UPLOAD_CSS}`}</style></head>
+<title>Index of ${escapeHtml(title)}</title><style>${STYLE}${o.uploadScript === undefined ? '' : `\n${UPLOAD_CSS}${UPLOAD_LAYOUT}`}</style></head>
 <body><main><h1>${breadcrumbs(segments, o.rootName)}</h1>
 ${bar}
 ${upload}${note}<table><thead><tr>${header('name', 'Name', 'name')}${header('size', 'Size', 'num')}${header('date', 'Modified', 'date')}</tr></thead>

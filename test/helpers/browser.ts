@@ -2,7 +2,7 @@
 // chrome-remote-interface: open pages, evaluate expressions, wait for conditions.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import CDP from 'chrome-remote-interface';
@@ -14,7 +14,20 @@ export interface Page {
   evaluate<T>(expression: string): Promise<T>;
   /** Poll an expression until it is truthy (or throw after `ms`). */
   waitFor<T>(expression: string, ms?: number, what?: string): Promise<T>;
+  /** Viewport size and colour scheme (phone sizes get a touch, mobile viewport). */
+  emulate(view: View): Promise<void>;
+  /** Navigate (and wait for the load event). */
+  goto(url: string): Promise<void>;
+  /** A PNG of the viewport (or the whole page with `full`). */
+  screenshot(path: string, full?: boolean): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface View {
+  width: number;
+  height: number;
+  dark: boolean;
+  mobile?: boolean;
 }
 
 export interface Browser {
@@ -69,6 +82,20 @@ export async function launchBrowser(): Promise<Browser> {
             if (Date.now() > until) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
             await new Promise((r) => setTimeout(r, 20));
           }
+        },
+        async emulate(view) {
+          const mobile = view.mobile ?? view.width < 600;
+          await client.Emulation.setDeviceMetricsOverride({ width: view.width, height: view.height, deviceScaleFactor: mobile ? 2 : 1, mobile });
+          await client.Emulation.setEmulatedMedia({ features: [{ name: 'prefers-color-scheme', value: view.dark ? 'dark' : 'light' }] });
+        },
+        async goto(to) {
+          const loaded = client.Page.loadEventFired();
+          await client.Page.navigate({ url: to });
+          await loaded;
+        },
+        async screenshot(path, full = false) {
+          const shot = await client.Page.captureScreenshot({ format: 'png', captureBeyondViewport: full });
+          await writeFile(path, Buffer.from(shot.data, 'base64'));
         },
         async close() {
           opened.delete(client);
