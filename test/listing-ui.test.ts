@@ -206,7 +206,7 @@ browser('columns stay put between folders, and the filter box filters without Ja
     }
     await p.emulate(VIEWS['desktop-light'] as View);
     await p.goto(new URL('/filter/', srv.url).href);
-    await p.evaluate(`(() => { const i = document.querySelector('input[name=q]'); i.value = 'rep'; i.form.requestSubmit(); })()`);
+    await p.navigateBy(`(() => { const i = document.querySelector('input[name=q]'); i.value = 'rep'; setTimeout(() => i.form.requestSubmit()); })()`);
     await p.waitFor(`location.search === '?q=rep'`);
     await p.waitFor(`document.querySelectorAll('tbody tr').length === 4`, 5000, 'the filtered rows');
     const names = await p.evaluate<string[]>(`[...document.querySelectorAll('tbody tr td:first-child a:not(.zip)')].map((a) => a.textContent)`);

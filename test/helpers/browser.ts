@@ -16,8 +16,10 @@ export interface Page {
   waitFor<T>(expression: string, ms?: number, what?: string): Promise<T>;
   /** Viewport size and colour scheme (phone sizes get a touch, mobile viewport). */
   emulate(view: View): Promise<void>;
-  /** Navigate (and wait for the load event). */
-  goto(url: string): Promise<void>;
+  /** Navigate (and wait for the load event, at most `ms`). */
+  goto(url: string, ms?: number): Promise<void>;
+  /** Evaluate an expression that navigates (a form submit, a click), then wait for the load event. */
+  navigateBy(expression: string, ms?: number): Promise<void>;
   /** A PNG of the viewport (or the whole page with `full`). */
   screenshot(path: string, full?: boolean): Promise<void>;
   close(): Promise<void>;
@@ -68,7 +70,7 @@ export async function launchBrowser(): Promise<Browser> {
       await client.Page.navigate({ url });
       await client.Page.loadEventFired();
       const evaluate = async <T>(expression: string): Promise<T> => {
-        const r = await client.Runtime.evaluate({ expression, returnByValue: true, awaitPromise: true });
+        const r = await withTimeout(client.Runtime.evaluate({ expression, returnByValue: true, awaitPromise: true }), 10_000, expression);
         if (r.exceptionDetails !== undefined) throw new Error(`${expression}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
         return r.result.value as T;
       };
@@ -88,10 +90,13 @@ export async function launchBrowser(): Promise<Browser> {
           await client.Emulation.setDeviceMetricsOverride({ width: view.width, height: view.height, deviceScaleFactor: mobile ? 2 : 1, mobile });
           await client.Emulation.setEmulatedMedia({ features: [{ name: 'prefers-color-scheme', value: view.dark ? 'dark' : 'light' }] });
         },
-        async goto(to) {
+        async goto(to, ms = 10_000) {
           const loaded = client.Page.loadEventFired();
-          await client.Page.navigate({ url: to });
-          await loaded;
+          await withTimeout(client.Page.navigate({ url: to }).then(() => loaded), ms, `loading ${to}`);
+        },
+        async navigateBy(expression, ms = 10_000) {
+          const loaded = client.Page.loadEventFired();
+          await withTimeout(evaluate(expression).then(() => loaded), ms, `the navigation by ${expression}`);
         },
         async screenshot(path, full = false) {
           const shot = await client.Page.captureScreenshot({ format: 'png', captureBeyondViewport: full });
@@ -112,4 +117,13 @@ export async function launchBrowser(): Promise<Browser> {
       await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch(() => {});
     },
   };
+}
+
+/** A DevTools call that never answers fails the test instead of hanging it (uvu has no timeout). */
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
