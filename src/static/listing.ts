@@ -1,4 +1,4 @@
-// Directory listing: sorted entries as escaped HTML (light/dark, phone-friendly) or JSON.
+// Directory listing: sorted, `?q=`-filtered entries as JSON, or as the page of listing-page.ts; cached per folder.
 import type { Stats } from 'node:fs';
 import { basename } from 'node:path';
 import { displayName, encodeName } from './file-names.js';
