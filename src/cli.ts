@@ -95,6 +95,7 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     return serveHere;
   }
   printBanner(log, banner);
+  apps?.afterBanner?.();
   if (opts.open) openBrowser(share.local, log);
   return serveHere;
 }
