@@ -3,40 +3,15 @@
 // a missing package named with its install command.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
-import { BIN, makeTree, removeTree } from './helpers/server.js';
-import { spawnExe, type Proc } from './helpers/bin.js';
+import { makeTree, removeTree } from './helpers/server.js';
+import type { Proc } from './helpers/bin.js';
+import { get, serveMerged, type Got } from './helpers/dev.js';
 
 const WAIT_MS = 15_000;
 const BANNER = /serving (.+) at http:\/\/[^/]+:(\d+)\//;
-
-/** The CLI with stderr into stdout (one pipe): the order of lines is the order the user sees. */
-export function serveMerged(dir: string, args: string[], env: Record<string, string> = {}): Proc {
-  return spawnExe('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', process.execPath, BIN, '--port', '0', ...args, dir], { cwd: dir, env });
-}
-
-interface Got {
-  status: number;
-  type: string;
-  text: string;
-}
-
-export function get(port: number, path: string, headers: Record<string, string> = {}, ms = WAIT_MS): Promise<Got> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.setTimeout(ms, () => req.destroy(new Error(`no answer to ${path} within ${ms} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const BROKEN = 'export default {\n  fetch() {\n    return new Response("x"\n  },\n};\n';
 const GOOD = (tag: string): string => `export default { fetch() { return new Response(${JSON.stringify(tag)}) } };\n`;

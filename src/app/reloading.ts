@@ -52,6 +52,7 @@ export class ReloadingBackend implements AppBackend {
       log: o.log,
       timing: o.timing,
       prewarm: o.opts.watch,
+      inspect: o.opts.inspect,
       onLoaded: (result, changed, ms) => this.#onLoaded(result, changed, ms),
     });
   }
@@ -132,12 +133,16 @@ export class ReloadingBackend implements AppBackend {
       this.#watcher?.watchFiles(result.deps);
       if (this.#descriptions.length === 0) {
         this.#descriptions = result.mounts.map((m) => `${this.#fileFor(m.prefix)} → ${m.prefix || '/'} (${m.description}), ready in ${ms} ms`);
+        const debug = this.#debuggerLine(result.debuggerUrl);
+        if (debug !== undefined) this.#descriptions.push(debug);
         if (changed.length === 0) return;
       }
       const first = changed[0];
       const what = first === undefined ? 'app' : `${basename(first)} changed →`;
       if (wasBroken && first !== undefined) log.info(`${stamp(log)} ${log.colors.green('✔')} ${what} recovered in ${ms} ms`);
       else log.info(`${stamp(log)} ↻ ${what} reloaded in ${ms} ms`);
+      const debug = this.#debuggerLine(result.debuggerUrl);
+      if (debug !== undefined) log.info(`    ${debug}`);
       return;
     }
     if (result.error.file !== undefined) this.#watcher?.watchFiles([result.error.file]);
@@ -158,6 +163,14 @@ export class ReloadingBackend implements AppBackend {
     log.warn(`    app routes answer 500 with this error until you save a fix; static files are still served`);
   }
 
+  /** `debugger: ws://127.0.0.1:9229/… (chrome://inspect)` with --inspect; the URL changes with each process, the address does not. */
+  #debuggerLine(url: string | undefined): string | undefined {
+    const at = this.#o.opts.inspect;
+    if (at === undefined) return undefined;
+    if (url === undefined) return `debugger: could not listen on ${at.host}:${at.port} (in use by another program?)`;
+    return `debugger: ${url} (or open chrome://inspect)`;
+  }
+
   #fileFor(prefix: string): string {
     const a = this.#o.opts.apps.find((x) => x.prefix === prefix);
     return a === undefined ? '?' : relativeToRoot(resolve(a.file), this.#o.root);
@@ -176,7 +189,8 @@ export class ReloadingBackend implements AppBackend {
       return this.#page(req, res, 503, undefined, `${state.reason} Static files are still served.`);
     }
     const proc = state.proc;
-    const timeoutMs = this.#o.timing.requestTimeoutMs;
+    // With --inspect a request may wait at a breakpoint for as long as the developer looks.
+    const timeoutMs = this.#o.opts.inspect === undefined ? this.#o.timing.requestTimeoutMs : 2 ** 31 - 1;
     const outcome = await forward(req, res, target, proc, timeoutMs);
     const log = this.#o.log;
     const what = `${req.method ?? 'GET'} ${req.url ?? '/'}`;
