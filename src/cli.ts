@@ -137,18 +137,24 @@ async function runPrimary(opts: Options, log: Logger): Promise<void> {
     printBanner(log, banner);
     if (opts.open) openBrowser(localUrl(banner.address), log);
   });
+  let signalled = false;
   cluster.on('exit', (worker, code) => {
     if (!stopping) {
       stopping = true;
       log.error(`serve-here: worker ${worker.process.pid ?? '?'} exited with code ${code}; stopping`);
       for (const w of Object.values(cluster.workers ?? {})) w?.kill();
     }
-    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(code === 0 ? 0 : 1);
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(signalled || code === 0 ? 0 : 1);
   });
-  const stop = (): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(130);
     stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    signalled = true;
+    // The one stop message: workers stop quietly (a terminal's Ctrl-C reaches them too). A
+    // message, not a signal: a worker that already got the terminal's SIGINT would take a second
+    // signal as "quit now" and cut its in-flight responses.
+    log.info(log.colors.dim(stopMessage(signal)));
+    for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: 'serve-here:stop' }, () => {});
   };
   for (const signal of STOP_SIGNALS) process.on(signal, stop);
 }
@@ -165,6 +171,10 @@ async function startApps(opts: Options, root: string, log: Logger): Promise<AppR
  * appears never meets Node's default action (death by signal, no exit code); a signal during
  * start-up exits 0 at once (app processes are killed on exit).
  */
+function stopMessage(signal: NodeJS.Signals): string {
+  return `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit now)`;
+}
+
 function handleSignals(log: Logger): { serving(server: ServeHere): void } {
   let server: ServeHere | undefined;
   let stopping = false;
@@ -174,7 +184,7 @@ function handleSignals(log: Logger): { serving(server: ServeHere): void } {
       process.exit(stopping ? 130 : 0);
     }
     stopping = true;
-    log.info(log.colors.dim(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit now)`));
+    if (!isClusterWorker) log.info(log.colors.dim(stopMessage(signal)));
     server.close(3000).then(
       () => {
         log.flush();
@@ -184,6 +194,13 @@ function handleSignals(log: Logger): { serving(server: ServeHere): void } {
     );
   };
   for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  if (isClusterWorker) {
+    process.on('message', (msg: { type?: string } | null) => {
+      if (msg?.type === 'serve-here:stop' && !stopping) stop('SIGTERM');
+    });
+    // The primary is gone (killed): nothing would stop this worker otherwise.
+    process.on('disconnect', () => (stopping ? undefined : stop('SIGTERM')));
+  }
   return {
     serving(s) {
       server = s;
