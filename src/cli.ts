@@ -11,6 +11,7 @@ import { localUrl, networkUrls, openBrowser, printBanner, type BannerInfo } from
 import { authFor, shareBanner, tlsFor } from './share/setup.js';
 import type { AddressInfo } from 'node:net';
 import type { AppRouter } from './app/contract.js';
+import { isLoopbackAddress } from './host-check.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -113,6 +114,10 @@ function bannerInfo(opts: Options, root: string, address: AddressInfo, apps: str
       // Loopback does not help here: a page open in the browser fetches from 127.0.0.1 itself.
       ...(opts.cors ? ['--cors: any website open in your browser can read this folder'] : []),
       ...insideWarnings(opts, root),
+      // The inspector runs any code it is sent: beyond loopback, that is anyone on the network.
+      ...(opts.inspect !== undefined && !isLoopbackAddress(opts.inspect.host)
+        ? [`--inspect on ${opts.inspect.host}:${opts.inspect.port}: anyone who can reach that port can run code as you`]
+        : []),
     ],
   };
 }

@@ -136,7 +136,12 @@ export function parseOptions(raw: RawFlags): Options {
     throw new UsageError('--inspect and --workers do not go together', 'Each worker would need its own inspector port: debug with one process.');
   }
   if (workers > 1 && raw.watch !== false) {
-    throw new UsageError('--workers needs --no-watch', 'Preforked workers run the app in process; reload needs the watch mode.');
+    // Reload mode runs one app process behind this server and swaps it on each save; workers are
+    // copies of the whole server (node:cluster) each running the app in process, which cannot reload.
+    throw new UsageError(
+      '--workers needs --no-watch',
+      'Workers are copies of the whole server that run the app in process, and such a process cannot reload the app on save. For throughput: `--no-watch --workers N`; while developing, leave out --workers.',
+    );
   }
 
   return {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
-import { makeTree, removeTree } from './helpers/server.js';
+import { makeTree, removeTree, runCli } from './helpers/server.js';
 import type { Proc } from './helpers/bin.js';
 import { get, serveMerged, type Got } from './helpers/dev.js';
 
@@ -137,6 +137,15 @@ errors('a missing package: the line names it and how to install it; the page and
     const text = await get(port, '/');
     assert.match(text.text, 'npm install left-pad-xyz');
   });
+  // --no-watch: the same line and hint, then exit 1.
+  const dir = await makeTree({ 'app.ts': 'import pad from "left-pad-xyz";\nexport default () => new Response(pad("a", 3));\n' });
+  try {
+    const r = await runCli(['--port', '0', '--app', 'app.ts', '--no-watch', dir], { cwd: dir });
+    assert.is(r.code, 1);
+    assert.match(r.stderr, /^serve-here: the package "left-pad-xyz" is not installed \(app\.ts:1:17\)\ninstall it: npm install left-pad-xyz\n/);
+  } finally {
+    await removeTree(dir);
+  }
 });
 
 dev.run();

@@ -102,12 +102,13 @@ inspect('a save while paused at a breakpoint: the paused process lets go of the 
   }
 });
 
-inspect('--inspect with --no-watch opens it in the serve-here process; bad addresses are usage errors', async () => {
+inspect('--inspect with --no-watch opens it in the serve-here process; a host beyond loopback is warned about; bad addresses are usage errors', async () => {
   const dir = await makeTree({ 'app.ts': APP('one') });
   const debugPort = await freePort();
-  const cli = serveMerged(dir, ['--app', 'app.ts', '--no-watch', `--inspect=${debugPort}`]);
+  const cli = serveMerged(dir, ['--app', 'app.ts', '--no-watch', `--inspect=0.0.0.0:${debugPort}`]);
   try {
-    await cli.waitFor(new RegExp(`debugger: ws://127\\.0\\.0\\.1:${debugPort}/`), WAIT_MS);
+    await cli.waitFor(new RegExp(`debugger: ws://0\\.0\\.0\\.0:${debugPort}/`), WAIT_MS);
+    await cli.waitFor(new RegExp(`⚠ --inspect on 0\\.0\\.0\\.0:${debugPort}: anyone who can reach that port can run code as you`), WAIT_MS);
     const list = await CDP.List({ host: '127.0.0.1', port: debugPort });
     assert.is(list.length, 1);
     assert.is(String(list[0]?.title).includes('serve-here'), true, `the target is serve-here itself: ${list[0]?.title}`);

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { makeTree, removeTree, BIN } from './helpers/server.js';
+import { makeTree, removeTree, runCli, BIN } from './helpers/server.js';
 import { get } from './helpers/dev.js';
 
 const WAIT_MS = 15_000;
@@ -53,6 +53,19 @@ workers('SIGTERM to the primary alone: one stop message, the workers follow, exi
   assert.is(out.match(/stopping/g)?.length, 1, out);
   assert.match(out, 'SIGTERM: stopping');
   assert.is(code, 0, out);
+});
+
+workers('--workers without --no-watch says plainly what it needs and why', async () => {
+  const dir = await makeTree({ 'app.ts': 'export default () => new Response("w")\n' });
+  try {
+    const r = await runCli(['--port', '0', '--app', 'app.ts', '--workers', '2', dir], { cwd: dir });
+    assert.is(r.code, 2);
+    assert.match(r.stderr, 'serve-here: --workers needs --no-watch');
+    assert.match(r.stderr, 'cannot reload the app on save');
+    assert.match(r.stderr, '`--no-watch --workers N`');
+  } finally {
+    await removeTree(dir);
+  }
 });
 
 workers.run();

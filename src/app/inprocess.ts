@@ -25,7 +25,8 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
   } catch (error) {
     const info = describeError(error, 'Cannot load the app');
     const loc = shortLocation(info, root);
-    throw new ServeHereError(`${info.message}${loc === '' ? '' : ` (${loc})`}`, { hint: info.frame });
+    const hint = [info.hint, info.frame].filter((h) => h !== undefined).join('\n');
+    throw new ServeHereError(`${info.message}${loc === '' ? '' : ` (${loc})`}`, { hint: hint === '' ? undefined : hint });
   }
   const ms = Math.round(performance.now() - started);
   const debug = opts.inspect === undefined ? [] : [await openInspectorHere(opts.inspect)];
