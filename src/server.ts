@@ -97,7 +97,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   const live = opts.live === true ? startLive(root, opts, logger) : undefined;
   const responding: RespondContext = {
     sender: new FileSender({ compress: opts.compress !== false }),
-    listings: new ListingCache(root, dotfiles, { rootName: basename(root) || 'folder', uploadScript: opts.upload === undefined ? undefined : UPLOAD_SCRIPT_PATH }),
+    listings: new ListingCache(root, dotfiles, { rootName: basename(root) || 'folder', uploadScript: opts.upload === undefined ? undefined : UPLOAD_SCRIPT_PATH, hide: (p) => opts.app?.isHidden(p) === true }),
     app: opts.app,
     cors,
     live: live?.hub,

@@ -1,6 +1,6 @@
 // Directory listing: sorted, `?q=`-filtered entries as JSON, or as the page of listing-page.ts; cached per folder.
 import type { Stats } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { displayName, encodeName } from './file-names.js';
 import { renderHtml, type Sort } from './listing-page.js';
 import { LISTING_LIMIT, readEntries, type Entry, type FolderRead } from './listing-read.js';
@@ -105,6 +105,8 @@ export interface ListingOptions {
   rootName?: string;
   /** With uploads on: the upload script's URL, and the page gets the upload form. */
   uploadScript?: string | undefined;
+  /** Files never listed (an app's module graph and config, the env file): asked at every render. */
+  hide?: (realPath: string) => boolean;
 }
 
 /**
@@ -120,6 +122,7 @@ export class ListingCache {
   readonly #limit: number;
   readonly #rootName: string;
   readonly #uploadScript: string | undefined;
+  readonly #hide: (realPath: string) => boolean;
 
   /**
    * `rootName` is the first breadcrumb (the served folder's name); `uploadScript`, set when
@@ -132,6 +135,7 @@ export class ListingCache {
     this.#limit = opts.limit ?? LISTING_LIMIT;
     this.#rootName = opts.rootName ?? (basename(root) || '/');
     this.#uploadScript = opts.uploadScript;
+    this.#hide = opts.hide ?? (() => false);
   }
 
   /** The listing body for a folder (whose fresh stat the caller has) in HTML or JSON. */
@@ -147,11 +151,16 @@ export class ListingCache {
         if (this.#cache.get(dir) === entry) this.#cache.delete(dir);
       });
     }
-    const { entries, total } = await cached.read;
+    const read = await cached.read;
+    // The apps' files are asked about afresh (a reload changes the module graph); the names
+    // hidden are part of the body's key, so a cached body never shows one.
+    const hidden = read.entries.filter((e) => e.type === 'file' && this.#hide(join(dir, e.name)));
+    const entries = hidden.length === 0 ? read.entries : read.entries.filter((e) => !hidden.includes(e));
+    const total = read.total - hidden.length;
     const sort = parseSort(query);
     const q = parseFilter(query);
     // Filtered bodies are not kept: each typed filter would push out the few sorted pages that recur.
-    const key = `${json ? 'j' : 'h'}${sort.key}${sort.desc ? '-' : '+'}/${segments.join('/')}`;
+    const key = `${json ? 'j' : 'h'}${sort.key}${sort.desc ? '-' : '+'}/${segments.join('/')}\0${hidden.map((e) => e.name).join('\0')}`;
     let body = q === '' ? cached.bodies.get(key) : undefined;
     if (body === undefined) {
       const shown = sortEntries(filterEntries(entries, q), sort);
