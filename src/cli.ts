@@ -11,6 +11,7 @@ import { localUrl, networkUrls, openBrowser, printBanner, type BannerInfo } from
 import { authFor, shareBanner, tlsFor } from './share/setup.js';
 import type { AddressInfo } from 'node:net';
 import type { AppRouter } from './app/contract.js';
+import { isLoopbackAddress } from './host-check.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -95,6 +96,7 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     return serveHere;
   }
   printBanner(log, banner);
+  apps?.afterBanner?.();
   if (opts.open) openBrowser(share.local, log);
   return serveHere;
 }
@@ -112,6 +114,10 @@ function bannerInfo(opts: Options, root: string, address: AddressInfo, apps: str
       // Loopback does not help here: a page open in the browser fetches from 127.0.0.1 itself.
       ...(opts.cors ? ['--cors: any website open in your browser can read this folder'] : []),
       ...insideWarnings(opts, root),
+      // The inspector runs any code it is sent: beyond loopback, that is anyone on the network.
+      ...(opts.inspect !== undefined && !isLoopbackAddress(opts.inspect.host)
+        ? [`--inspect on ${opts.inspect.host}:${opts.inspect.port}: anyone who can reach that port can run code as you`]
+        : []),
     ],
   };
 }
@@ -136,18 +142,24 @@ async function runPrimary(opts: Options, log: Logger): Promise<void> {
     printBanner(log, banner);
     if (opts.open) openBrowser(localUrl(banner.address), log);
   });
+  let signalled = false;
   cluster.on('exit', (worker, code) => {
     if (!stopping) {
       stopping = true;
       log.error(`serve-here: worker ${worker.process.pid ?? '?'} exited with code ${code}; stopping`);
       for (const w of Object.values(cluster.workers ?? {})) w?.kill();
     }
-    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(code === 0 ? 0 : 1);
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(signalled || code === 0 ? 0 : 1);
   });
-  const stop = (): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(130);
     stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    signalled = true;
+    // The one stop message: workers stop quietly (a terminal's Ctrl-C reaches them too). A
+    // message, not a signal: a worker that already got the terminal's SIGINT would take a second
+    // signal as "quit now" and cut its in-flight responses.
+    log.info(log.colors.dim(stopMessage(signal)));
+    for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: 'serve-here:stop' }, () => {});
   };
   for (const signal of STOP_SIGNALS) process.on(signal, stop);
 }
@@ -164,6 +176,10 @@ async function startApps(opts: Options, root: string, log: Logger): Promise<AppR
  * appears never meets Node's default action (death by signal, no exit code); a signal during
  * start-up exits 0 at once (app processes are killed on exit).
  */
+function stopMessage(signal: NodeJS.Signals): string {
+  return `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit now)`;
+}
+
 function handleSignals(log: Logger): { serving(server: ServeHere): void } {
   let server: ServeHere | undefined;
   let stopping = false;
@@ -173,7 +189,7 @@ function handleSignals(log: Logger): { serving(server: ServeHere): void } {
       process.exit(stopping ? 130 : 0);
     }
     stopping = true;
-    log.info(log.colors.dim(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit now)`));
+    if (!isClusterWorker) log.info(log.colors.dim(stopMessage(signal)));
     server.close(3000).then(
       () => {
         log.flush();
@@ -183,6 +199,13 @@ function handleSignals(log: Logger): { serving(server: ServeHere): void } {
     );
   };
   for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  if (isClusterWorker) {
+    process.on('message', (msg: { type?: string } | null) => {
+      if (msg?.type === 'serve-here:stop' && !stopping) stop('SIGTERM');
+    });
+    // The primary is gone (killed): nothing would stop this worker otherwise.
+    process.on('disconnect', () => (stopping ? undefined : stop('SIGTERM')));
+  }
   return {
     serving(s) {
       server = s;

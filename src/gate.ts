@@ -3,6 +3,7 @@
 // writes a response: it returns what to send instead when the request may not pass.
 import type { IncomingMessage } from 'node:http';
 import { checkHost, hostPolicyFor, type HostPolicy, type ParsedHost } from './host-check.js';
+import { LruMap } from './static/lru.js';
 import { createAccess, type Access, type AccessMode } from './share/access.js';
 
 /** What the gate lets through (the validated Host), or the answer to send instead. */
@@ -29,6 +30,8 @@ export interface GateOptions {
 export class Gate {
   #policy: HostPolicy;
   #access: Access | undefined;
+  /** Host decisions by header value: a handful of values recur, so each is parsed once. */
+  #hosts = new LruMap<string, ReturnType<typeof checkHost>>(256);
   readonly #opts: GateOptions;
 
   constructor(opts: GateOptions) {
@@ -39,6 +42,7 @@ export class Gate {
   /** Called once bound: the Host policy follows the real address; the access key is made for the real port. */
   bound(address: string, port: number): void {
     this.#policy = hostPolicyFor(address, this.#opts.allowedHosts);
+    this.#hosts.clear();
     const mode = this.#opts.auth?.mode ?? (this.#policy.loopback ? 'open' : 'token');
     this.#access = createAccess({
       mode,
@@ -61,7 +65,12 @@ export class Gate {
 
   /** The same check for `request` and `upgrade`: Host first (a rebinding page learns nothing), then the key. */
   check(req: IncomingMessage): GateResult {
-    const host = checkHost(this.#policy, req.headers.host);
+    const header = req.headers.host;
+    let host = header === undefined ? undefined : this.#hosts.get(header);
+    if (host === undefined) {
+      host = checkHost(this.#policy, header);
+      if (header !== undefined) this.#hosts.set(header, host); // bounded: arbitrary Host values cannot grow it
+    }
     if (!host.ok) return { ok: false, status: host.status, detail: host.reason };
     const access = this.#access?.check(req);
     if (access === undefined || (access.ok && !('status' in access))) return { ok: true, host: host.host };

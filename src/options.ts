@@ -31,6 +31,8 @@ export interface Options {
   envFile: string | undefined;
   watch: boolean;
   workers: number;
+  /** --inspect[=[host:]port]: the Node inspector in the app process, at this address. */
+  inspect: InspectAddress | undefined;
   /** --live: open pages follow every save. */
   live: boolean;
   /** --poll: watch by polling (network mounts, some containers). */
@@ -76,6 +78,7 @@ export interface RawFlags {
   live?: boolean | undefined;
   poll?: boolean | undefined;
   workers?: string | undefined;
+  inspect?: string | boolean | undefined;
   share?: boolean | undefined;
   auth?: string | boolean | undefined;
   upload?: boolean | undefined;
@@ -125,8 +128,20 @@ export function parseOptions(raw: RawFlags): Options {
   if (raw.envFile !== undefined && apps.length === 0) {
     throw new UsageError('--env-file needs --app', 'The variables are for app modules: `serve-here --app app.ts --env-file .env`.');
   }
+  const inspect = raw.inspect === undefined || raw.inspect === false ? undefined : parseInspect(raw.inspect);
+  if (inspect !== undefined && apps.length === 0) {
+    throw new UsageError('--inspect needs --app', 'The inspector opens in the app process: `serve-here --app app.ts --inspect`.');
+  }
+  if (inspect !== undefined && workers > 1) {
+    throw new UsageError('--inspect and --workers do not go together', 'Each worker would need its own inspector port: debug with one process.');
+  }
   if (workers > 1 && raw.watch !== false) {
-    throw new UsageError('--workers needs --no-watch', 'Preforked workers run the app in process; reload needs the watch mode.');
+    // Reload mode runs one app process behind this server and swaps it on each save; workers are
+    // copies of the whole server (node:cluster) each running the app in process, which cannot reload.
+    throw new UsageError(
+      '--workers needs --no-watch',
+      'Workers are copies of the whole server that run the app in process, and such a process cannot reload the app on save. For throughput: `--no-watch --workers N`; while developing, leave out --workers.',
+    );
   }
 
   return {
@@ -155,8 +170,28 @@ export function parseOptions(raw: RawFlags): Options {
     maxUpload: raw.maxUpload === undefined ? DEFAULT_MAX_UPLOAD : parseSize(raw.maxUpload),
     ...tlsFlags(raw),
     workers,
+    inspect,
   };
 }
+
+export interface InspectAddress {
+  host: string;
+  port: number;
+}
+
+export const DEFAULT_INSPECT: InspectAddress = { host: '127.0.0.1', port: 9229 };
+
+/** `--inspect`, `--inspect=9230`, `--inspect=0.0.0.0:9229`, `--inspect=[::1]:9229`, as Node reads them. */
+export function parseInspect(value: string | true): InspectAddress {
+  if (value === true || value === '') return DEFAULT_INSPECT;
+  const m = /^(\d+)$/.exec(value) ?? /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(value);
+  const port = Number(m === null ? NaN : m.length === 2 ? m[1] : m[3]);
+  if (m === null || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`Bad --inspect address "${value}"`, 'Give a port or host:port, e.g. --inspect=9230 or --inspect=127.0.0.1:9229.');
+  }
+  return { host: m.length === 2 ? DEFAULT_INSPECT.host : (m[1] ?? m[2] ?? DEFAULT_INSPECT.host), port };
+}
+
 
 function parsePort(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {

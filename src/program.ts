@@ -67,6 +67,7 @@ export function buildProgram(version: string): Command {
     .option('--no-strip-prefix', 'apps at a prefix see the full path (Hono basePath) instead of the path below the prefix')
     .option('--env-file <file>', 'load environment variables for the apps from this file')
     .option('--no-watch', 'run apps in this process, without reloading on change')
+    .option('--inspect [[host:]port]', 'open the Node inspector in the app process, the same address across reloads (default: 127.0.0.1:9229)')
     .option('--workers <n>', 'prefork n processes sharing the port (with --app --no-watch)')
     .optionsGroup('Output:')
     .option('-q, --quiet', 'no request lines (errors are still shown)')

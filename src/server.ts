@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './log.js';
 import type { AppRouter } from './app/contract.js';
 import { Gate, type AuthOptions, type GateResult } from './gate.js';
 import type { Access } from './share/access.js';
-import { route, routeUpgrade, MAX_HEADER_LINES, type RouteContext } from './route.js';
+import { route, routeUpgrade, MAX_HEADER_LINES, UPLOAD_SCRIPT_PATH, type RouteContext } from './route.js';
 import { respond, type RespondContext } from './respond/respond.js';
 import { logRequest, logUpgrade } from './request-log.js';
 import { limitConnections, SHARED_PER_CLIENT } from './connection-limits.js';
@@ -97,7 +97,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   const live = opts.live === true ? startLive(root, opts, logger) : undefined;
   const responding: RespondContext = {
     sender: new FileSender({ compress: opts.compress !== false }),
-    listings: new ListingCache(root, dotfiles),
+    listings: new ListingCache(root, dotfiles, { rootName: basename(root) || 'folder', uploadScript: opts.upload === undefined ? undefined : UPLOAD_SCRIPT_PATH, hide: (p) => opts.app?.isHidden(p) === true }),
     app: opts.app,
     cors,
     live: live?.hub,

@@ -290,7 +290,7 @@ fetchApp('a broken save answers 500 with the error and a code frame; static file
     const fixed = mark(cli);
     await writeFile(join(dirA, 'app.ts'), appTs('fixed'));
     fixedSaved = true;
-    await waitNew(cli, fixed, /↻ app\.ts changed → reloaded/);
+    await waitNew(cli, fixed, /\d\d:\d\d:\d\d ✔ app\.ts changed → recovered in \d+ ms/);
     const after = await get(port, '/after-fix');
     assert.is(after.status, 200);
     assert.match(after.text, /^tag=fixed /);
@@ -299,7 +299,7 @@ fetchApp('a broken save answers 500 with the error and a code frame; static file
       // Leave a working app for the next tests even when an assertion above failed.
       const restore = mark(cli);
       await writeFile(join(dirA, 'app.ts'), appTs('restored'));
-      await waitNew(cli, restore, /↻ app\.ts changed → reloaded/).catch(() => undefined);
+      await waitNew(cli, restore, /app\.ts changed → (reloaded|recovered)/).catch(() => undefined);
     }
   }
 });
@@ -977,7 +977,7 @@ noHandler('in watch mode the server stays up; app routes answer 500 with the mes
   let h: Served | undefined;
   try {
     h = await serve(dirI, ['--app', 'app.ts']);
-    await h.cli.waitFor(/✖ Failed to load app\.ts: .*has no request handler/, WAIT_MS);
+    await h.cli.waitFor(/App \/  failed to load: app\.ts has no request handler/, WAIT_MS);
     const res = await get(h.port, '/anything');
     assert.is(res.status, 500);
     assert.match(res.text, 'has no request handler');

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realpathSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { makeTree, removeTree, request, startServer, type Running } from './helpers/server.js';
 import { escapeHtml, parseSort, renderJson, sortEntries, type Entry } from '../src/static/listing.js';
 
@@ -128,7 +128,8 @@ order('listing answers HEAD with headers only', async () => {
 order('listing shows breadcrumbs to every parent folder', async () => {
   const res = await request(srv.port, '/deep/er/est/');
   const h1 = res.text.slice(res.text.indexOf('<h1>'), res.text.indexOf('</h1>'));
-  assert.ok(h1.includes('<a href="/">~</a>'), h1);
+  // The first crumb is the served folder's name (was `~` before issue 7).
+  assert.ok(h1.includes(`<a href="/">${escapeHtml(basename(base))}</a>`), h1);
   assert.ok(h1.includes('<a href="/deep/">deep</a>'), h1);
   assert.ok(h1.includes('<a href="/deep/er/">er</a>'), h1);
   assert.ok(h1.includes('<a href="/deep/er/est/">est</a>'), h1);

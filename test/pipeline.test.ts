@@ -439,3 +439,25 @@ polling('with polling, a save reaches the event stream as one change event', asy
 });
 
 polling.run();
+
+const hiddenList = suite('app files never listed');
+
+hiddenList('files an app owns are neither served nor listed (HTML and JSON)', async () => {
+  base = await makeTree({ 'app.ts': 'export default {}', 'dev.env': 'SECRET=1', 'notes.txt': 'n' });
+  const own = new Set([join(base, 'app.ts'), join(base, 'dev.env')]);
+  srv = await startServer({ root: base, app: { ...echoRouter([mount('/api')]), isHidden: (p) => own.has(p) } });
+  try {
+    const html = parseRaw(await rawRequest(srv.port, rawGet('/')));
+    assert.match(html.body, 'notes.txt');
+    assert.not.match(html.body, 'app.ts');
+    assert.not.match(html.body, 'dev.env');
+    const json = parseRaw(await rawRequest(srv.port, rawGet('/', { Host: '127.0.0.1', Accept: 'application/json' })));
+    assert.not.match(json.body, 'dev.env');
+    assert.is(parseRaw(await rawRequest(srv.port, rawGet('/dev.env'))).status, 404);
+  } finally {
+    await srv.close();
+    await removeTree(base);
+  }
+});
+
+hiddenList.run();

@@ -3,6 +3,8 @@
 // Each request arrives with the server's routing decision (TARGET_HEADER): mounts are never
 // matched again here. A request's error goes back on that request's answer (ERROR_HEADER).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import inspector from 'node:inspector';
+import type { InspectAddress } from '../options.js';
 import type { Duplex } from 'node:stream';
 import { runApp, type RequestMeta } from './adapters.js';
 import { describeError, failureStatus } from './error-info.js';
@@ -21,7 +23,23 @@ function deps(): string[] {
   return [...importedFiles];
 }
 
+/**
+ * Open the inspector at the address every app process of this server uses. The previous
+ * process let go of it just before (the server waits for that), but a port can take a moment to
+ * free up: retry for a short while. Node says "Debugger listening on …" itself.
+ */
+async function openInspector(addr: InspectAddress): Promise<string | undefined> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    inspector.open(addr.port, addr.host);
+    const url = inspector.url();
+    if (url !== undefined || Date.now() > deadline) return url;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function load(msg: Extract<ToChild, { type: 'load' }>): Promise<void> {
+  if (msg.inspect !== undefined) send({ type: 'inspector', url: await openInspector(msg.inspect) });
   const started = performance.now();
   let mounts: LoadedMount[];
   try {
@@ -117,6 +135,10 @@ function drain(): void {
 process.on('message', (msg: ToChild) => {
   if (msg.type === 'load') void load(msg);
   else if (msg.type === 'drain') drain();
+  else if (msg.type === 'inspector-close') {
+    inspector.close();
+    send({ type: 'inspector-closed' });
+  }
 });
 // The server stops hearing from a child whose event loop is blocked: that is how it notices.
 setInterval(() => send({ type: 'tick' }), 250).unref();

@@ -57,5 +57,7 @@ export interface AppRouter {
   onReload?(listener: (ok: boolean) => void): void;
   /** Lines for the banner: each mount, its file, its convention. */
   describe(): string[];
+  /** The banner is printed: say what start-up found that needs its own line (a failed load). */
+  afterBanner?(): void;
   close(): Promise<void>;
 }

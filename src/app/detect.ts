@@ -1,5 +1,6 @@
 // Decide which calling convention an app module's exports follow (fetch, node or wsgi).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { basename } from 'node:path';
 import type { AppStyle } from '../options.js';
 
 export type FetchHandler = (request: Request, info: FetchInfo) => Response | Promise<Response>;
@@ -19,7 +20,14 @@ export type DetectedApp =
   | { style: 'node'; handler: NodeHandler; description: string }
   | { style: 'wsgi'; handler: WsgiApp; description: string };
 
-export class AppShapeError extends Error {}
+/** The module has no handler: the error points at the user's module, never at this file. */
+export class AppShapeError extends Error {
+  readonly file: string;
+  constructor(message: string, file: string) {
+    super(message);
+    this.file = file;
+  }
+}
 
 type Loose = Record<string, unknown>;
 const isFn = (v: unknown): v is (...args: unknown[]) => unknown => typeof v === 'function';
@@ -72,9 +80,10 @@ export function detectApp(mod: Loose, file: string, forced?: AppStyle): Detected
   const found = names.length === 0 ? 'no exports' : `exports ${names.map((n) => `"${n}"`).join(', ')}`;
   const shape = forced === undefined ? '' : ` as --app-style ${forced}`;
   throw new AppShapeError(
-    `${file} has no request handler${shape} (found ${found}). Export one of: ` +
+    `${basename(file)} has no request handler${shape} (found ${found}). Export one of: ` +
       'a fetch handler (`export default { fetch(request) { return new Response("hi") } }` or `export default (request) => Response`), ' +
       'a Node listener (`export default (req, res) => res.end("hi")`, or an Express/Connect app), ' +
       'or a WSGI-style `export function wsgi(environ, startResponse)`',
+    file,
   );
 }

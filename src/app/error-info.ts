@@ -2,6 +2,10 @@
 // terminal block. Built where the error happens (the app process), shown by the server.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
+import { STATUS_CODES } from 'node:http';
+import { AppShapeError } from './detect.js';
+import { missingPackage } from './missing-package.js';
 import type { IncomingMessage } from 'node:http';
 import { escapeHtml } from '../static/listing.js';
 import { isLoopbackAddress } from '../host-check.js';
@@ -17,11 +21,18 @@ export interface AppErrorInfo {
   line: number | undefined;
   column: number | undefined;
   frame: string | undefined;
+  /** What to do about it, when serve-here knows (`npm install left-pad`). */
+  hint?: string | undefined;
 }
 
 const LOADER_FRAME = /node_modules[\\/](tsx|esbuild)[\\/]|node:internal/;
-/** serve-here's own compiled code (dist/): never the place an app error points at. */
-const OWN_CODE = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * serve-here's own code, compiled (dist/) and, through source maps, its sources (src/): never
+ * the place an app error points at, and never a line of a stack shown to the user.
+ */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const OWN_CODE = [join(PACKAGE_ROOT, 'dist', sep), join(PACKAGE_ROOT, 'src', sep)];
+const isOwnCode = (file: string): boolean => OWN_CODE.some((dir) => toPath(file).startsWith(dir));
 
 function toPath(file: string): string {
   return file.startsWith('file://') ? fileURLToPath(file) : file;
@@ -32,12 +43,13 @@ export function locate(error: unknown): { file: string; line: number; column: nu
   if (!(error instanceof Error)) return undefined;
   const text = `${error.message}\n${error.stack ?? ''}`;
   const esbuild = /^(\/[^\n]+?|[A-Za-z]:\\[^\n]+?):(\d+):(\d+): ERROR: /m.exec(text);
-  if (esbuild !== null) return { file: esbuild[1] as string, line: Number(esbuild[2]), column: Number(esbuild[3]) };
+  // esbuild counts columns from 0; editors and V8 stacks from 1.
+  if (esbuild !== null) return { file: esbuild[1] as string, line: Number(esbuild[2]), column: Number(esbuild[3]) + 1 };
   const header = /^(file:\/\/\/[^\n]+?|\/[^\n]+?):(\d+)\n/.exec(error.stack ?? '');
   if (header !== null) return { file: toPath(header[1] as string), line: Number(header[2]), column: undefined };
   for (const m of (error.stack ?? '').matchAll(/(?:\(|at )((?:file:\/\/)?\/[^():\s]+):(\d+):(\d+)\)?/g)) {
     const file = m[1] as string;
-    if (LOADER_FRAME.test(file) || file.includes('/node_modules/') || toPath(file).startsWith(OWN_CODE)) continue;
+    if (LOADER_FRAME.test(file) || file.includes('/node_modules/') || isOwnCode(file)) continue;
     return { file: toPath(file), line: Number(m[2]), column: Number(m[3]) };
   }
   return undefined;
@@ -82,9 +94,21 @@ export function failureStatus(error: unknown): 500 | 502 {
   return (error as { name?: unknown } | null)?.name === 'AppResponseError' ? 502 : 500;
 }
 
+/** Stack lines in the user's code only: the loader's, Node's and serve-here's own are noise. */
+function userStack(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error instanceof AppShapeError) return undefined;
+  const own = (l: string): boolean => /^\s+at /.test(l) && (LOADER_FRAME.test(l) || OWN_CODE.some((dir) => l.includes(dir)));
+  return error.stack?.split('\n').filter((l) => !own(l)).join('\n');
+}
+
 export function describeError(error: unknown, title: string): AppErrorInfo {
-  const where = locate(error);
-  const stack = error instanceof Error ? error.stack?.split('\n').filter((l) => !LOADER_FRAME.test(l)).join('\n') : undefined;
+  const missing = missingPackage(error);
+  if (missing !== undefined) {
+    return { title, message: missing.message, stack: undefined, file: missing.file, line: missing.line, column: missing.column, frame: missing.line === undefined || missing.file === undefined ? undefined : codeFrame(missing.file, missing.line, missing.column), hint: missing.hint };
+  }
+  // No handler export: the user's module is the place to look, not the line that noticed.
+  const where = error instanceof AppShapeError ? { file: error.file, line: undefined, column: undefined } : locate(error);
+  const stack = userStack(error);
   return {
     title,
     message: cleanMessage(error),
@@ -92,14 +116,15 @@ export function describeError(error: unknown, title: string): AppErrorInfo {
     file: where?.file,
     line: where?.line,
     column: where?.column,
-    frame: where === undefined ? undefined : codeFrame(where.file, where.line, where.column),
+    frame: where?.line === undefined ? undefined : codeFrame(where.file, where.line, where.column),
   };
 }
 
 /** `app.ts:3:25` relative to `root` when inside it. */
 export function shortLocation(info: AppErrorInfo, root: string): string {
   if (info.file === undefined) return '';
-  return `${relativeToRoot(info.file, root)}:${info.line ?? '?'}${info.column === undefined ? '' : `:${info.column}`}`;
+  if (info.line === undefined) return relativeToRoot(info.file, root);
+  return `${relativeToRoot(info.file, root)}:${info.line}${info.column === undefined ? '' : `:${info.column}`}`;
 }
 
 /** A file named relative to the served root when inside it, absolute otherwise (for the terminal). */
@@ -110,7 +135,14 @@ export function relativeToRoot(file: string, root: string): string {
 /** The one terminal line for an app error: `✖ GET /x threw: boom (app.ts:3:9)`. */
 export function errorLine(info: AppErrorInfo, root: string): string {
   const loc = shortLocation(info, root);
-  return `✖ ${info.title}: ${info.message}${loc === '' ? '' : ` (${loc})`}`;
+  return `✖ ${info.title}: ${info.message}${loc === '' ? '' : ` (${loc})`}${info.hint === undefined ? '' : `\n    → ${info.hint}`}`;
+}
+
+/** The line for an app that failed to load at start, after the banner: `App /api  failed to load: app.ts:16:89 Expected ")"`. */
+export function startupFailureLine(label: string, info: AppErrorInfo, root: string): string {
+  // Without a line the message itself names the module ("app.ts has no request handler").
+  const loc = info.line === undefined ? '' : shortLocation(info, root);
+  return `App ${label}  failed to load: ${loc === '' ? '' : `${loc} `}${info.message}${info.hint === undefined ? '' : `\n    → ${info.hint}`}`;
 }
 
 /** The developer error page (loopback clients only): everything escaped. */
@@ -123,6 +155,7 @@ pre{font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;background:rgba(127,127
 .loc{color:#8250df;font-family:ui-monospace,monospace}p.note{color:#6e7781}</style></head><body>
 <h1>${escapeHtml(info.title)}</h1>
 <p><strong>${escapeHtml(info.message)}</strong></p>
+${info.hint === undefined ? '' : `<p>${escapeHtml(info.hint)}</p>`}
 ${loc === '' ? '' : `<p class="loc">${escapeHtml(loc)}</p>`}
 ${info.frame === undefined ? '' : `<pre>${escapeHtml(info.frame)}</pre>`}
 ${info.stack === undefined ? '' : `<details><summary>Stack</summary><pre>${escapeHtml(info.stack)}</pre></details>`}
@@ -134,21 +167,49 @@ ${info.stack === undefined ? '' : `<details><summary>Stack</summary><pre>${escap
 /** The same error as plain text (curl, API clients). */
 export function renderErrorText(info: AppErrorInfo, root: string): string {
   const loc = shortLocation(info, root);
-  return `${info.title}\n${info.message}\n${loc === '' ? '' : `${loc}\n`}${info.frame === undefined ? '' : `${info.frame}\n`}`;
+  return `${info.title}\n${info.message}\n${info.hint === undefined ? '' : `${info.hint}\n`}${loc === '' ? '' : `${loc}\n`}${info.frame === undefined ? '' : `${info.frame}\n`}`;
+}
+
+/** Whether the client asked for JSON rather than a page (fetch() from an API client, curl -H). */
+function wantsJson(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? '';
+  return /\bapplication\/(?:[\w.+-]*\+)?json\b/i.test(accept) && !accept.includes('text/html');
+}
+
+/** `{ "error": { status, title, message, file, line, column } }`; details only for loopback clients. */
+export function renderErrorJson(status: number, info: AppErrorInfo | undefined, note: string, root: string, local: boolean): string {
+  const title = STATUS_CODES[status] ?? 'Error';
+  if (!local) return `${JSON.stringify({ error: { status, title } })}\n`;
+  const file = info?.file === undefined ? null : relativeToRoot(info.file, root);
+  const error = {
+    status,
+    title: info?.title ?? title,
+    message: info?.message ?? note,
+    file,
+    line: info?.line ?? null,
+    column: info?.column ?? null,
+    ...(info?.hint === undefined ? {} : { hint: info.hint }),
+  };
+  return `${JSON.stringify({ error })}\n`;
 }
 
 /**
- * Answer with an app error: the developer page (HTML for browsers, text otherwise) only for
- * clients on this machine; others get a plain status page, since stacks leak paths and source.
+ * Answer with an app error: the developer page (HTML for browsers, JSON for clients that ask
+ * for it, text otherwise) only for clients on this machine; others get the status alone, since
+ * stacks leak paths and source.
  */
 export function sendAppError(req: IncomingMessage, res: ServeResponse, opts: { status: number; info: AppErrorInfo | undefined; note: string; root: string }): void {
   const { status, info, note, root } = opts;
   const local = isLoopbackAddress(req.socket.remoteAddress ?? '');
+  if (wantsJson(req)) return send(req, res, status, 'application/json; charset=utf-8', renderErrorJson(status, info, note, root, local));
   if (!local || info === undefined) return sendError(res, status, local ? note : undefined);
   const html = (req.headers.accept ?? '').includes('text/html');
-  const body = html ? renderErrorPage(info, status, root, note) : renderErrorText(info, root);
+  send(req, res, status, html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8', html ? renderErrorPage(info, status, root, note) : renderErrorText(info, root));
+}
+
+function send(req: IncomingMessage, res: ServeResponse, status: number, type: string, body: string): void {
   res.statusCode = status;
-  res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8');
+  res.setHeader('Content-Type', type);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');

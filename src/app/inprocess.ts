@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { resolve } from 'node:path';
 import cluster from 'node:cluster';
 import type { Logger } from '../log.js';
-import type { Options } from '../options.js';
+import type { InspectAddress, Options } from '../options.js';
 import type { ServeResponse } from '../serve-response.js';
 import { ServeHereError } from '../errors.js';
 import type { AppTarget } from './contract.js';
@@ -25,9 +25,11 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
   } catch (error) {
     const info = describeError(error, 'Cannot load the app');
     const loc = shortLocation(info, root);
-    throw new ServeHereError(`${info.message}${loc === '' ? '' : ` (${loc})`}`, { hint: info.frame });
+    const hint = [info.hint, info.frame].filter((h) => h !== undefined).join('\n');
+    throw new ServeHereError(`${info.message}${loc === '' ? '' : ` (${loc})`}`, { hint: hint === '' ? undefined : hint });
   }
   const ms = Math.round(performance.now() - started);
+  const debug = opts.inspect === undefined ? [] : [await openInspectorHere(opts.inspect)];
   const multiprocess = opts.workers > 1 || cluster.isWorker;
   const byPrefix = new Map(loaded.map((m) => [m.prefix, m]));
 
@@ -66,7 +68,15 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
       return true;
     },
     isHidden: (realPath) => importedFiles.has(realPath),
-    describe: () => loaded.map((m) => `${relativeToRoot(m.file, root)} → ${m.prefix || '/'} (${m.app.description}), in process, loaded in ${ms} ms`),
+    describe: () => [...loaded.map((m) => `${relativeToRoot(m.file, root)} → ${m.prefix || '/'} (${m.app.description}), in process, loaded in ${ms} ms`), ...debug],
     close: async () => {},
   };
+}
+
+/** --inspect with --no-watch: the inspector in this process (the app runs here). */
+async function openInspectorHere(at: InspectAddress): Promise<string> {
+  const inspector = await import('node:inspector');
+  inspector.open(at.port, at.host);
+  const url = inspector.url();
+  return url === undefined ? `debugger: could not listen on ${at.host}:${at.port} (in use by another program?)` : `debugger: ${url} (or open chrome://inspect)`;
 }

@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type http from 'node:http';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AppStyle } from '../options.js';
+import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from './error-info.js';
 import type { MountSpec } from './load.js';
 import type { FromChild, ToChild } from './protocol.js';
@@ -14,7 +14,7 @@ const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 export type ProcessState = 'standby' | 'loading' | 'ready' | 'draining' | 'dead';
 
 export type LoadResult =
-  | { ok: true; ms: number; deps: string[]; mounts: Array<{ prefix: string; description: string }> }
+  | { ok: true; ms: number; deps: string[]; mounts: Array<{ prefix: string; description: string }>; debuggerUrl: string | undefined }
   /** The app's own error (a syntax error, a throw at import): waits for a save. */
   | { ok: false; kind: 'app'; error: AppErrorInfo; deps: string[] }
   /** The process died or never started: worth another try. */
@@ -38,6 +38,8 @@ export interface LoadOptions {
   /** Give up (and kill) after this long, or after this long without a heartbeat. */
   timeoutMs: number;
   blockedMs: number;
+  /** Open the inspector here first; and never kill a load that stops (it may be paused in the debugger). */
+  inspect: InspectAddress | undefined;
 }
 
 /** How a process ended: "exited with code 3", "killed by SIGKILL", "failed to start: …". */
@@ -57,6 +59,11 @@ export class AppProcess {
   /** App connections pinned to client connections (see proxy.ts), closed when this process retires. */
   readonly agents = new Set<http.Agent>();
   onFatal: ((error: AppErrorInfo) => void) | undefined;
+  /** The inspector's ws:// URL once open (--inspect). */
+  debuggerUrl: string | undefined;
+  /** This process was asked to open the inspector: it may hold the port. */
+  #inspecting = false;
+  #inspectorClosed: (() => void) | undefined;
   #booted: Promise<boolean>;
   #onMessage: ((msg: FromChild) => void) | undefined;
 
@@ -89,6 +96,8 @@ export class AppProcess {
     this.child.on('message', (msg: FromChild) => {
       this.lastTick = Date.now();
       if (msg.type === 'booted') resolveBoot(true);
+      else if (msg.type === 'inspector') this.debuggerUrl = msg.url;
+      else if (msg.type === 'inspector-closed') this.#inspectorClosed?.();
       else if (msg.type === 'fatal') this.onFatal?.(msg.error);
       this.#onMessage?.(msg);
     });
@@ -109,6 +118,7 @@ export class AppProcess {
           warned = true;
           opts.onStuck();
         }
+        if (opts.inspect !== undefined) return; // silence may be a breakpoint: the user is at the debugger
         if (now - this.lastTick >= Math.max(opts.blockedMs, opts.stuckMs)) {
           fail('app', 'The app blocked its event loop while loading', `No sign of life for ${Math.round((now - this.lastTick) / 1000)} s while importing the app (a loop at import?)`);
           this.kill('the app blocked while loading');
@@ -123,16 +133,37 @@ export class AppProcess {
         fail('process', 'App process failed to start', `The app process ${how} while loading the app (see the terminal for its output)`);
       });
       this.#onMessage = (msg) => {
-        if (msg.type === 'ready') resolve({ ok: true, ms: msg.ms, deps: msg.deps, mounts: msg.mounts });
+        if (msg.type === 'ready') resolve({ ok: true, ms: msg.ms, deps: msg.deps, mounts: msg.mounts, debuggerUrl: this.debuggerUrl });
         else if (msg.type === 'load-error') resolve({ ok: false, kind: 'app', error: msg.error, deps: msg.deps });
         else return;
         clearInterval(watchdog);
         this.#onMessage = undefined;
       };
       void this.#booted.then((ok) => {
-        if (ok) this.#send({ type: 'load', mounts: opts.mounts, style: opts.style, socketPath: this.socketPath, strip: opts.strip });
+        this.#inspecting = opts.inspect !== undefined;
+        if (ok) this.#send({ type: 'load', mounts: opts.mounts, style: opts.style, socketPath: this.socketPath, strip: opts.strip, inspect: opts.inspect });
       });
     });
+  }
+
+  /**
+   * Free the inspector port for the next process (--inspect keeps one address across reloads).
+   * A process paused at a breakpoint cannot answer: after `ms` it is killed, which frees it too.
+   */
+  async releaseInspector(ms: number): Promise<void> {
+    if (!this.#inspecting || this.state === 'dead') return;
+    const closed = new Promise<void>((r) => (this.#inspectorClosed = r));
+    this.#send({ type: 'inspector-close' });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+    const outcome = await Promise.race([closed, this.exited, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.kill('a reload while it was paused in the debugger');
+      await this.exited;
+    }
+    this.#inspecting = false;
+    this.debuggerUrl = undefined;
   }
 
   /** Stop taking new requests; exit once the forwarded ones finished, or be killed after `timeoutMs`. */

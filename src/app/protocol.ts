@@ -1,14 +1,16 @@
 // What the serve-here process and an app process say to each other: IPC messages for the
 // process's life (boot, load, drain, a fatal error), and one header per forwarded request that
 // carries the server's routing decision (the AppTarget) over the private Unix socket.
-import type { AppStyle } from '../options.js';
+import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppTarget } from './contract.js';
 import type { AppErrorInfo } from './error-info.js';
 import type { MountSpec } from './load.js';
 
 export type ToChild =
-  | { type: 'load'; mounts: MountSpec[]; style: AppStyle | undefined; socketPath: string; strip: boolean }
-  | { type: 'drain' };
+  | { type: 'load'; mounts: MountSpec[]; style: AppStyle | undefined; socketPath: string; strip: boolean; inspect: InspectAddress | undefined }
+  | { type: 'drain' }
+  /** Let go of the inspector port (the next process takes the same address). */
+  | { type: 'inspector-close' };
 
 export type FromChild =
   | { type: 'booted' }
@@ -16,7 +18,10 @@ export type FromChild =
   | { type: 'load-error'; error: AppErrorInfo; deps: string[] }
   /** An error outside any request (an unhandled rejection): the process exits right after. */
   | { type: 'fatal'; error: AppErrorInfo }
-  | { type: 'tick' };
+  | { type: 'tick' }
+  /** The inspector's ws:// URL, or undefined when the port could not be had. */
+  | { type: 'inspector'; url: string | undefined }
+  | { type: 'inspector-closed' };
 
 /** The server's decision for one request, set by the server and removed before the app sees it. */
 export const TARGET_HEADER = 'x-serve-here-target';

@@ -6,12 +6,11 @@ import { basename, resolve } from 'node:path';
 import type { Logger } from '../log.js';
 import type { Options } from '../options.js';
 import type { ServeResponse } from '../serve-response.js';
-import { sendError } from '../pages.js';
 import { Watcher } from '../reload/watch.js';
 import { stamp, Supervisor, type Timing } from '../reload/supervisor.js';
 import type { AppTarget } from './contract.js';
 import { readEnvFile } from './env.js';
-import { errorLine, relativeToRoot, sendAppError, type AppErrorInfo } from './error-info.js';
+import { errorLine, relativeToRoot, sendAppError, startupFailureLine, type AppErrorInfo } from './error-info.js';
 import type { LoadResult } from './process.js';
 import { forward, forwardUpgrade } from './proxy.js';
 import type { AppBackend } from './router.js';
@@ -36,6 +35,10 @@ export class ReloadingBackend implements AppBackend {
   #descriptions: string[] = [];
   #files: string[];
   #env: NodeJS.ProcessEnv;
+  /** The last load failed: the next good one says `recovered`. */
+  #broken = false;
+  /** Lines held until the banner is out (a failed first load), or undefined once it is. */
+  #afterBanner: Array<() => void> | undefined = [];
 
   constructor(o: ReloadingOptions) {
     this.#o = o;
@@ -49,6 +52,7 @@ export class ReloadingBackend implements AppBackend {
       log: o.log,
       timing: o.timing,
       prewarm: o.opts.watch,
+      inspect: o.opts.inspect,
       onLoaded: (result, changed, ms) => this.#onLoaded(result, changed, ms),
     });
   }
@@ -83,6 +87,19 @@ export class ReloadingBackend implements AppBackend {
     return this.#descriptions;
   }
 
+  /** The banner is out: say what happened at start-up (a failed first load) under it. */
+  afterBanner(): void {
+    const held = this.#afterBanner ?? [];
+    this.#afterBanner = undefined;
+    for (const say of held) say();
+  }
+
+  /** Say it now, or after the banner when start-up is still under way. */
+  #say(line: () => void): void {
+    if (this.#afterBanner === undefined) line();
+    else this.#afterBanner.push(line);
+  }
+
   #isRelevant(path: string): boolean {
     if (this.#graph.has(path) || this.#o.configFiles.has(path) || this.#files.includes(path)) return true;
     // While broken, any source file nearby may be the fix (the failed load never reached it).
@@ -108,24 +125,52 @@ export class ReloadingBackend implements AppBackend {
     for (const d of result.deps) this.#graph.add(d);
     // The new code already answers (or its error page does): now browsers may reload.
     if (changed.length > 0) for (const l of this.#reloadListeners) l(result.ok);
+    // A save after start-up: whatever was held for the banner goes out first (and nothing more is held).
+    if (changed.length > 0) this.afterBanner();
     const log = this.#o.log;
+    const wasBroken = this.#broken;
+    this.#broken = !result.ok;
     if (result.ok) {
       this.#graph = new Set(result.deps);
       this.#watcher?.watchFiles(result.deps);
       if (this.#descriptions.length === 0) {
         this.#descriptions = result.mounts.map((m) => `${this.#fileFor(m.prefix)} → ${m.prefix || '/'} (${m.description}), ready in ${ms} ms`);
+        const debug = this.#debuggerLine(result.debuggerUrl);
+        if (debug !== undefined) this.#descriptions.push(debug);
         if (changed.length === 0) return;
       }
       const first = changed[0];
-      log.info(`${stamp(log)} ↻ ${first === undefined ? 'app' : `${basename(first)} changed →`} reloaded in ${ms} ms`);
+      const what = first === undefined ? 'app' : `${basename(first)} changed →`;
+      if (wasBroken && first !== undefined) log.info(`${stamp(log)} ${log.colors.green('✔')} ${what} recovered in ${ms} ms`);
+      else log.info(`${stamp(log)} ↻ ${what} reloaded in ${ms} ms`);
+      const debug = this.#debuggerLine(result.debuggerUrl);
+      if (debug !== undefined) log.info(`    ${debug}`);
       return;
     }
     if (result.error.file !== undefined) this.#watcher?.watchFiles([result.error.file]);
     this.#watcher?.watchFiles(result.deps);
     if (result.kind === 'process') return; // the supervisor said it and retries
     const frame = result.error.frame === undefined ? '' : `\n${result.error.frame.replace(/^/gm, '    ')}`;
-    log.error(`${stamp(log)} ${errorLine(result.error, this.#o.root)}${frame}`);
+    const error = result.error;
+    if (this.#afterBanner !== undefined) {
+      // At start-up: one line per app under the banner, never above it.
+      const label = this.#o.opts.apps.length === 1 ? this.#o.opts.apps[0]?.prefix || '/' : this.#o.opts.apps.map((a) => a.prefix || '/').join(', ');
+      this.#say(() => {
+        log.error(`${startupFailureLine(label, error, this.#o.root)}${frame}`);
+        log.warn(`    app routes answer 500 with this error until you save a fix; static files are still served`);
+      });
+      return;
+    }
+    log.error(`${stamp(log)} ${errorLine(error, this.#o.root)}${frame}`);
     log.warn(`    app routes answer 500 with this error until you save a fix; static files are still served`);
+  }
+
+  /** `debugger: ws://127.0.0.1:9229/… (chrome://inspect)` with --inspect; the URL changes with each process, the address does not. */
+  #debuggerLine(url: string | undefined): string | undefined {
+    const at = this.#o.opts.inspect;
+    if (at === undefined) return undefined;
+    if (url === undefined) return `debugger: could not listen on ${at.host}:${at.port} (in use by another program?)`;
+    return `debugger: ${url} (or open chrome://inspect)`;
   }
 
   #fileFor(prefix: string): string {
@@ -146,7 +191,8 @@ export class ReloadingBackend implements AppBackend {
       return this.#page(req, res, 503, undefined, `${state.reason} Static files are still served.`);
     }
     const proc = state.proc;
-    const timeoutMs = this.#o.timing.requestTimeoutMs;
+    // With --inspect a request may wait at a breakpoint for as long as the developer looks.
+    const timeoutMs = this.#o.opts.inspect === undefined ? this.#o.timing.requestTimeoutMs : 2 ** 31 - 1;
     const outcome = await forward(req, res, target, proc, timeoutMs);
     const log = this.#o.log;
     const what = `${req.method ?? 'GET'} ${req.url ?? '/'}`;
@@ -163,7 +209,7 @@ export class ReloadingBackend implements AppBackend {
       case 'timeout':
         if (res.headersSent) return void res.destroy();
         log.warn(`${stamp(log)} ⚠ ${what} got no response in ${timeoutMs / 1000} s → 504 (app still running)`);
-        return sendError(res, 504, `The app did not respond within ${timeoutMs / 1000} s.`);
+        return this.#page(req, res, 504, undefined, `The app did not respond within ${timeoutMs / 1000} s.`);
       case 'failed': {
         if (res.writableEnded || res.destroyed) return;
         if (outcome.headersSent) return void res.destroy();

@@ -17,6 +17,7 @@ export interface AppBackend {
   /** Files of the apps' module graphs (real paths). */
   isHidden(realPath: string): boolean;
   describe(): string[];
+  afterBanner?(): void;
   close(): Promise<void>;
   onReload?(listener: (ok: boolean) => void): void;
 }
@@ -88,6 +89,10 @@ export class Router implements AppRouter {
 
   describe(): string[] {
     return this.#backend.describe();
+  }
+
+  afterBanner(): void {
+    this.#backend.afterBanner?.();
   }
 
   close(): Promise<void> {

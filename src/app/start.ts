@@ -62,6 +62,7 @@ export async function startAppHost(opts: Options, root: string, log: Logger): Pr
     isHidden: (p) => backend.isHidden(p),
     onReload: (l) => backend.onReload(l),
     describe,
+    afterBanner: () => backend.afterBanner(),
     close: () => backend.close(),
   });
 }

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import type { AppStyle } from '../options.js';
+import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from '../app/error-info.js';
 import type { MountSpec } from '../app/load.js';
 import { AppProcess, type LoadResult } from '../app/process.js';
@@ -49,6 +49,8 @@ export interface SupervisorOptions {
   onLoaded: (result: LoadResult, changed: string[], ms: number) => void;
   /** Start standbys ahead of the next save (off without watching). */
   prewarm: boolean;
+  /** --inspect: each app process opens the inspector here, and a silent one is never killed. */
+  inspect: InspectAddress | undefined;
 }
 
 export class Supervisor {
@@ -67,6 +69,8 @@ export class Supervisor {
   #closing = false;
   #seq = 0;
   #heartbeat: NodeJS.Timeout;
+  /** The process already warned about as stopped (--inspect), so the warning comes once per stop. */
+  #stoppedWarned: AppProcess | undefined;
 
   constructor(opts: SupervisorOptions) {
     this.#o = opts;
@@ -130,6 +134,8 @@ export class Supervisor {
     this.#loading = proc;
     this.#stuck = undefined;
     const started = performance.now();
+    // One inspector address for every generation: whoever holds it lets go before this load opens it.
+    if (this.#o.inspect !== undefined) await Promise.all([...this.#all].filter((p) => p !== proc).map((p) => p.releaseInspector(1000)));
     const before = await fileVersions(changed);
     const result = await proc.load({
       mounts: this.#o.mounts,
@@ -138,6 +144,7 @@ export class Supervisor {
       stuckMs: this.#o.timing.loadStuckMs,
       timeoutMs: this.#o.timing.loadTimeoutMs,
       blockedMs: this.#o.timing.blockedMs,
+      inspect: this.#o.inspect,
       onStuck: () => {
         if (seq !== this.#seq) return;
         const s = this.#o.timing.loadStuckMs / 1000;
@@ -204,7 +211,18 @@ export class Supervisor {
     const proc = this.#current;
     if (proc === undefined || proc.state !== 'ready' || this.#loading !== undefined) return;
     const silent = Date.now() - proc.lastTick;
-    if (silent < this.#o.timing.blockedMs) return;
+    if (silent < this.#o.timing.blockedMs) {
+      if (this.#stoppedWarned === proc) this.#stoppedWarned = undefined;
+      return;
+    }
+    if (this.#o.inspect !== undefined) {
+      // The parent cannot tell a breakpoint from a busy loop without a debugger session of its
+      // own; with --inspect the developer is at the debugger, so say it and let it be.
+      if (this.#stoppedWarned === proc) return;
+      this.#stoppedWarned = proc;
+      this.#o.log.warn(`${stamp(this.#o.log)} ⚠ app event loop stopped for ${(silent / 1000).toFixed(1)} s (paused in the debugger?); --inspect is on, so it is not restarted`);
+      return;
+    }
     this.#o.log.warn(`${stamp(this.#o.log)} ⚠ app event loop blocked for ${(silent / 1000).toFixed(1)} s — starting a new app process`);
     this.#current = undefined;
     proc.kill('its event loop was blocked');

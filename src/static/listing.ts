@@ -1,17 +1,13 @@
-// Directory listing: sorted entries as escaped HTML (light/dark, phone-friendly) or JSON.
+// Directory listing: sorted, `?q=`-filtered entries as JSON, or as the page of listing-page.ts; cached per folder.
 import type { Stats } from 'node:fs';
-import { formatBytes } from '../log.js';
+import { basename, join } from 'node:path';
 import { displayName, encodeName } from './file-names.js';
+import { renderHtml, type Sort } from './listing-page.js';
 import { LISTING_LIMIT, readEntries, type Entry, type FolderRead } from './listing-read.js';
 import { LruMap } from './lru.js';
 
 export { readEntries, LISTING_LIMIT, type Entry } from './listing-read.js';
-
-export type SortKey = 'name' | 'size' | 'date';
-export interface Sort {
-  key: SortKey;
-  desc: boolean;
-}
+export { escapeHtml, renderHtml, type Sort, type SortKey } from './listing-page.js';
 
 // Created on first use: building an ICU collator costs several milliseconds of start-up.
 let collator: Intl.Collator | undefined;
@@ -41,23 +37,42 @@ export function parseSort(query: string): Sort {
   };
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** The filter text of `?q=` (trimmed), '' for none. */
+export function parseFilter(query: string): string {
+  return (new URLSearchParams(query).get('q') ?? '').trim();
+}
 
-/** Escape text for HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
+/** Entries whose shown name contains `q`, ignoring case (all of them for ''). */
+export function filterEntries(entries: readonly Entry[], q: string): Entry[] {
+  if (q === '') return [...entries];
+  const needle = q.toLowerCase();
+  return entries.filter((e) => displayName(e.name).toLowerCase().includes(needle));
+}
+
+/** Facts about the folder beyond the entries shown. */
+export interface JsonInfo {
+  /** Visible entries in the folder. */
+  total?: number;
+  /** Entries read (fewer than `total` when capped), before any filter. */
+  listed?: number;
+  /** The filter applied, '' for none. */
+  q?: string;
 }
 
 /**
  * The listing as JSON: names relative to the folder, never a server path. `name` is for people
  * (U+FFFD where the name is not UTF-8), `href` the exact bytes, percent-encoded, to fetch it by.
- * `total` counts every visible entry; `truncated` says the folder holds more than are listed.
+ * `total` counts every visible entry; `truncated` says the folder holds more than are listed;
+ * `q` (only when filtering) is the filter the entries match.
  */
-export function renderJson(urlPath: string, entries: Entry[], total = entries.length): string {
+export function renderJson(urlPath: string, entries: Entry[], info: JsonInfo = {}): string {
+  const total = info.total ?? entries.length;
+  const q = info.q ?? '';
   return JSON.stringify({
     path: urlPath,
     total,
-    truncated: total > entries.length,
+    truncated: total > (info.listed ?? entries.length),
+    ...(q === '' ? {} : { q }),
     entries: entries.map((e) => ({
       name: displayName(e.name),
       href: `${encodeName(e.name)}${e.type === 'directory' ? '/' : ''}`,
@@ -66,67 +81,6 @@ export function renderJson(urlPath: string, entries: Entry[], total = entries.le
       mtime: e.mtime.toISOString(),
     })),
   });
-}
-
-function formatDate(d: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
-}
-
-const STYLE = `:root{color-scheme:light dark;--fg:#1f2328;--muted:#656d76;--bg:#fff;--row:#f6f8fa;--link:#0969da;--line:#d0d7de}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#8d96a0;--bg:#0d1117;--row:#161b22;--link:#4493f8;--line:#30363d}}
-*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
-main{max-width:60rem;margin:0 auto;padding:1rem}h1{font-size:1.15rem;font-weight:600;margin:.5rem 0 1rem;overflow-wrap:anywhere}
-h1 a{color:var(--link);text-decoration:none}h1 a:hover{text-decoration:underline}
-table{width:100%;border-collapse:collapse}th,td{padding:.45rem .5rem;text-align:left;border-bottom:1px solid var(--line)}
-th{font-weight:600;font-size:.85rem;color:var(--muted)}th a{color:inherit;text-decoration:none}th a:hover{color:var(--link)}
-tr:hover td{background:var(--row)}td a{color:var(--link);text-decoration:none;overflow-wrap:anywhere}td a:hover{text-decoration:underline}
-.num,.date{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}.num{text-align:right}.note{color:var(--muted);font-size:.9rem}
-.icon{display:inline-block;width:1em;height:1em;margin-right:.45em;vertical-align:-.12em;background:no-repeat center/contain}
-.d{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='%2354aeff' d='M1 3.5A1.5 1.5 0 0 1 2.5 2h3.6l1.5 1.5h5.9A1.5 1.5 0 0 1 15 5v7.5a1.5 1.5 0 0 1-1.5 1.5h-11A1.5 1.5 0 0 1 1 12.5z'/%3E%3C/svg%3E")}
-.f{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='none' stroke='%238d96a0' stroke-width='1.2' d='M3.5 1.5h6l3 3v10h-9z M9.5 1.5v3h3'/%3E%3C/svg%3E")}
-.up{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='none' stroke='%238d96a0' stroke-width='1.4' d='M8 13V3M3.5 7.5 8 3l4.5 4.5'/%3E%3C/svg%3E")}footer{margin-top:1rem;font-size:.8rem;color:var(--muted)}
-@media (max-width:36rem){.date{display:none}main{padding:.75rem}th,td{padding:.55rem .35rem}}`;
-
-/** The listing as a page: breadcrumbs, sortable columns (plain links, no JS), sizes and dates. */
-export function renderHtml(segments: readonly string[], entries: Entry[], sort: Sort, total = entries.length): string {
-  const title = `/${segments.map((s) => `${displayName(s)}/`).join('')}`;
-  let crumbs = `<a href="/">~</a> /`;
-  let href = '/';
-  for (const seg of segments) {
-    href += `${encodeName(seg)}/`;
-    crumbs += ` <a href="${escapeHtml(href)}">${escapeHtml(displayName(seg))}</a> /`;
-  }
-  const header = (key: SortKey, label: string, cls: string): string => {
-    const active = sort.key === key;
-    const desc = active ? !sort.desc : key !== 'name';
-    const arrow = active ? (sort.desc ? ' ↓' : ' ↑') : '';
-    return `<th class="${cls}"><a href="?sort=${key}&amp;order=${desc ? 'desc' : 'asc'}">${label}${arrow}</a></th>`;
-  };
-  const rows: string[] = [];
-  if (segments.length > 0) rows.push('<tr><td><span class="icon up"></span><a href="../">Parent folder</a></td><td class="num"></td><td class="date"></td></tr>');
-  for (const e of entries) {
-    const isDir = e.type === 'directory';
-    const link = `${encodeName(e.name)}${isDir ? '/' : ''}`;
-    rows.push(
-      `<tr><td><span class="icon ${isDir ? 'd' : 'f'}"></span><a href="${escapeHtml(link)}">${escapeHtml(displayName(e.name))}${isDir ? '/' : ''}</a></td>` +
-        `<td class="num">${isDir ? '—' : formatBytes(e.size)}</td><td class="date">${formatDate(e.mtime)}</td></tr>`,
-    );
-  }
-  const count = `${entries.length} ${entries.length === 1 ? 'item' : 'items'}`;
-  const note =
-    total > entries.length
-      ? `<p class="note">This folder holds ${total.toLocaleString('en')} entries; the first ${entries.length.toLocaleString('en')} (folders first, then by name) are listed.</p>\n`
-      : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Index of ${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body><main><h1>${crumbs}</h1>
-${note}<table><thead><tr>${header('name', 'Name', '')}${header('size', 'Size', 'num')}${header('date', 'Modified', 'date')}</tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody></table><footer>${count} · serve-here</footer></main></body></html>
-`;
 }
 
 /** Entries of a folder are re-read when its mtime moves, and at least this often otherwise. */
@@ -144,6 +98,17 @@ interface CachedListing {
   bodies: LruMap<string, string>;
 }
 
+export interface ListingOptions {
+  /** Entries listed at most (LISTING_LIMIT). */
+  limit?: number;
+  /** The first breadcrumb; the root's basename by default. */
+  rootName?: string;
+  /** With uploads on: the upload script's URL, and the page gets the upload form. */
+  uploadScript?: string | undefined;
+  /** Files never listed (an app's module graph and config, the env file): asked at every render. */
+  hide?: (realPath: string) => boolean;
+}
+
 /**
  * Rendered listings, so a folder of thousands of files is not stat'ed file by file on every
  * request. Names are always current (a new, removed or renamed entry changes the folder's
@@ -155,11 +120,22 @@ export class ListingCache {
   readonly #root: string;
   readonly #dotfiles: boolean;
   readonly #limit: number;
+  readonly #rootName: string;
+  readonly #uploadScript: string | undefined;
+  readonly #hide: (realPath: string) => boolean;
 
-  constructor(root: string, dotfiles: boolean, opts: { limit?: number } = {}) {
+  /**
+   * `rootName` is the first breadcrumb (the served folder's name); `uploadScript`, set when
+   * uploads are on, adds the upload form loading that script. Both are fixed for the cache's
+   * life, so the rendered bodies need no key for them.
+   */
+  constructor(root: string, dotfiles: boolean, opts: ListingOptions = {}) {
     this.#root = root;
     this.#dotfiles = dotfiles;
     this.#limit = opts.limit ?? LISTING_LIMIT;
+    this.#rootName = opts.rootName ?? (basename(root) || '/');
+    this.#uploadScript = opts.uploadScript;
+    this.#hide = opts.hide ?? (() => false);
   }
 
   /** The listing body for a folder (whose fresh stat the caller has) in HTML or JSON. */
@@ -175,14 +151,23 @@ export class ListingCache {
         if (this.#cache.get(dir) === entry) this.#cache.delete(dir);
       });
     }
-    const { entries, total } = await cached.read;
+    const read = await cached.read;
+    // The apps' files are asked about afresh (a reload changes the module graph); the names
+    // hidden are part of the body's key, so a cached body never shows one.
+    const hidden = read.entries.filter((e) => e.type === 'file' && this.#hide(join(dir, e.name)));
+    const entries = hidden.length === 0 ? read.entries : read.entries.filter((e) => !hidden.includes(e));
+    const total = read.total - hidden.length;
     const sort = parseSort(query);
-    const key = `${json ? 'j' : 'h'}${sort.key}${sort.desc ? '-' : '+'}/${segments.join('/')}`;
-    let body = cached.bodies.get(key);
+    const q = parseFilter(query);
+    // Filtered bodies are not kept: each typed filter would push out the few sorted pages that recur.
+    const key = `${json ? 'j' : 'h'}${sort.key}${sort.desc ? '-' : '+'}/${segments.join('/')}\0${hidden.map((e) => e.name).join('\0')}`;
+    let body = q === '' ? cached.bodies.get(key) : undefined;
     if (body === undefined) {
-      const sorted = sortEntries([...entries], sort);
-      body = json ? renderJson(`/${segments.map((seg) => `${displayName(seg)}/`).join('')}`, sorted, total) : renderHtml(segments, sorted, sort, total);
-      cached.bodies.set(key, body);
+      const shown = sortEntries(filterEntries(entries, q), sort);
+      body = json
+        ? renderJson(`/${segments.map((seg) => `${displayName(seg)}/`).join('')}`, shown, { total, listed: entries.length, q })
+        : renderHtml(segments, shown, { sort, q, total, listed: entries.length, rootName: this.#rootName, uploadScript: this.#uploadScript });
+      if (q === '') cached.bodies.set(key, body);
     }
     return body;
   }

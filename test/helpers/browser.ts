@@ -2,7 +2,7 @@
 // chrome-remote-interface: open pages, evaluate expressions, wait for conditions.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import CDP from 'chrome-remote-interface';
@@ -14,7 +14,22 @@ export interface Page {
   evaluate<T>(expression: string): Promise<T>;
   /** Poll an expression until it is truthy (or throw after `ms`). */
   waitFor<T>(expression: string, ms?: number, what?: string): Promise<T>;
+  /** Viewport size and colour scheme (phone sizes get a touch, mobile viewport). */
+  emulate(view: View): Promise<void>;
+  /** Navigate (and wait for the load event, at most `ms`). */
+  goto(url: string, ms?: number): Promise<void>;
+  /** Evaluate an expression that navigates (a form submit, a click), then wait for the load event. */
+  navigateBy(expression: string, ms?: number): Promise<void>;
+  /** A PNG of the viewport (or the whole page with `full`). */
+  screenshot(path: string, full?: boolean): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface View {
+  width: number;
+  height: number;
+  dark: boolean;
+  mobile?: boolean;
 }
 
 export interface Browser {
@@ -55,7 +70,7 @@ export async function launchBrowser(): Promise<Browser> {
       await client.Page.navigate({ url });
       await client.Page.loadEventFired();
       const evaluate = async <T>(expression: string): Promise<T> => {
-        const r = await client.Runtime.evaluate({ expression, returnByValue: true, awaitPromise: true });
+        const r = await withTimeout(client.Runtime.evaluate({ expression, returnByValue: true, awaitPromise: true }), 10_000, expression);
         if (r.exceptionDetails !== undefined) throw new Error(`${expression}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
         return r.result.value as T;
       };
@@ -69,6 +84,23 @@ export async function launchBrowser(): Promise<Browser> {
             if (Date.now() > until) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
             await new Promise((r) => setTimeout(r, 20));
           }
+        },
+        async emulate(view) {
+          const mobile = view.mobile ?? view.width < 600;
+          await client.Emulation.setDeviceMetricsOverride({ width: view.width, height: view.height, deviceScaleFactor: mobile ? 2 : 1, mobile });
+          await client.Emulation.setEmulatedMedia({ features: [{ name: 'prefers-color-scheme', value: view.dark ? 'dark' : 'light' }] });
+        },
+        async goto(to, ms = 10_000) {
+          const loaded = client.Page.loadEventFired();
+          await withTimeout(client.Page.navigate({ url: to }).then(() => loaded), ms, `loading ${to}`);
+        },
+        async navigateBy(expression, ms = 10_000) {
+          const loaded = client.Page.loadEventFired();
+          await withTimeout(evaluate(expression).then(() => loaded), ms, `the navigation by ${expression}`);
+        },
+        async screenshot(path, full = false) {
+          const shot = await client.Page.captureScreenshot({ format: 'png', captureBeyondViewport: full });
+          await writeFile(path, Buffer.from(shot.data, 'base64'));
         },
         async close() {
           opened.delete(client);
@@ -85,4 +117,13 @@ export async function launchBrowser(): Promise<Browser> {
       await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch(() => {});
     },
   };
+}
+
+/** A DevTools call that never answers fails the test instead of hanging it (uvu has no timeout). */
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
