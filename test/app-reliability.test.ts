@@ -183,6 +183,8 @@ crashes('a served folder deleted and made again: the new app answers and later s
     await poll(s.port, '/', (r) => r.text === 'v2', 'the app from the new folder');
     await writeFile(join(dir, 'app.ts'), `export default { fetch: () => new Response('v3') };\n`);
     await poll(s.port, '/', (r) => r.text === 'v3', 'a later save');
+  } catch (error) {
+    throw new Error(`${String(error)}\n${output(s.cli)}`);
   } finally {
     await s.cli.stop();
     await removeTree(dir);

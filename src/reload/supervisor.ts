@@ -59,6 +59,8 @@ export class Supervisor {
   #nextId = 1;
   #current: AppProcess | undefined;
   #standby: AppProcess | undefined;
+  /** dev:ino of the start folder when the newest process was spawned. */
+  #standbyCwd: string | undefined;
   #loading: AppProcess | undefined;
   #all = new Set<AppProcess>();
   #failure: AppErrorInfo | undefined;
@@ -125,8 +127,13 @@ export class Supervisor {
     if (this.#closing) return;
     const seq = ++this.#seq;
     this.hold();
-    if (freshEnv) this.#standby?.kill('the environment changed');
-    if (freshEnv) this.#standby = undefined;
+    // A standby booted in a folder that was since deleted (and maybe made again) has lost its
+    // working directory: Node's loader can hang in it, so it is replaced.
+    const cwdNow = await folderId(START_CWD);
+    if (freshEnv || this.#standbyCwd !== cwdNow) {
+      this.#standby?.kill(freshEnv ? 'the environment changed' : 'its folder was replaced');
+      this.#standby = undefined;
+    }
     this.#loading?.kill('a newer save'); // the newest save wins
     const proc = this.#standby ?? this.#spawn();
     // The next standby boots after this load, not beside it: booting costs CPU the load needs.
@@ -182,6 +189,7 @@ export class Supervisor {
   }
 
   #spawn(): AppProcess {
+    void folderId(START_CWD).then((id) => (this.#standbyCwd = id));
     const proc = new AppProcess({ id: this.#nextId, env: this.#o.env(), socketPath: join(this.#dir, `app-${this.#nextId}.sock`), cwd: START_CWD });
     this.#nextId++;
     this.#all.add(proc);
@@ -261,6 +269,14 @@ export function stamp(log: Logger): string {
 }
 
 /** Size and mtime of each file, as one string to compare before and after a load. */
+/** The start folder's identity (dev:ino), or undefined while it does not exist. */
+async function folderId(path: string): Promise<string | undefined> {
+  return stat(path).then(
+    (st) => `${st.dev}:${st.ino}`,
+    () => undefined,
+  );
+}
+
 async function fileVersions(paths: string[]): Promise<string> {
   const parts = await Promise.all(paths.map((p) => stat(p).then((st) => `${st.size}:${st.mtimeMs}`, () => 'missing')));
   return parts.join('|');
