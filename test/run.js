@@ -12,6 +12,8 @@ const files = readdirSync(dir)
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 180_000);
+/** How long a file whose every suite passed may stay up before it is taken for a leaked handle. */
+const LINGER_MS = 30_000;
 
 let passed = 0;
 let failed = 0;
@@ -19,9 +21,21 @@ for (const file of files) {
   const result = await new Promise((resolve) => {
     const child = spawn(process.execPath, [join(dir, file)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
     let out = '';
+    let lingered = false;
+    let linger;
     child.stdout.on('data', (chunk) => {
       out += chunk;
       process.stdout.write(chunk);
+      // Every suite reported and none failed, but the process stays up: a handle was left open.
+      // Said loudly and killed after a grace period; the results stand (they were all printed).
+      clearTimeout(linger);
+      if (/Total:\s+(\d+)\s+Passed:\s+\1\b/.test(out) && !/FAIL/.test(out)) {
+        linger = setTimeout(() => {
+          lingered = true;
+          process.stdout.write(`\n${file}: WARNING: all its tests passed but the process did not exit within ${LINGER_MS} ms (a leaked handle); killed\n`);
+          child.kill('SIGKILL');
+        }, LINGER_MS);
+      }
     });
     const timer = setTimeout(() => {
       process.stdout.write(`\n${file}: no result after ${FILE_TIMEOUT_MS} ms, killed\n`);
@@ -29,6 +43,8 @@ for (const file of files) {
     }, FILE_TIMEOUT_MS);
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(linger);
+      if (lingered) code = 0;
       // uvu prints a summary per run: "Total: 12  Passed: 11  Skipped: 0"
       let total = 0;
       let ok = 0;

@@ -2,7 +2,7 @@
 // after a save; crash recovery with capped backoff; the heartbeat watchdog. No HTTP in here:
 // `state()` tells the caller which process answers now, or the truth about why none does.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { fileVersions, folderId } from './versions.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
@@ -266,18 +266,4 @@ export function stamp(log: Logger): string {
   const d = new Date();
   const p = (n: number): string => String(n).padStart(2, '0');
   return log.colors.dim(`${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`);
-}
-
-/** Size and mtime of each file, as one string to compare before and after a load. */
-/** The start folder's identity (dev:ino), or undefined while it does not exist. */
-async function folderId(path: string): Promise<string | undefined> {
-  return stat(path).then(
-    (st) => `${st.dev}:${st.ino}`,
-    () => undefined,
-  );
-}
-
-async function fileVersions(paths: string[]): Promise<string> {
-  const parts = await Promise.all(paths.map((p) => stat(p).then((st) => `${st.size}:${st.mtimeMs}`, () => 'missing')));
-  return parts.join('|');
 }
