@@ -121,3 +121,29 @@ export function isHostAllowed(policy: HostPolicy, header: string | undefined): b
 export function hostName(header: string): string {
   return parseHost(header)?.name ?? header.trim().toLowerCase();
 }
+
+/**
+ * True when the request comes from a page of another origin: an `Origin` header whose host is not
+ * this server's (`null` included), or `Sec-Fetch-Site` saying `cross-site`/`same-site` (another
+ * port on localhost is "same-site" but a different origin). curl sends neither and is allowed.
+ * The scheme is not compared: the host (with port) already names this server.
+ */
+export function isCrossSite(headers: { origin?: string | undefined; 'sec-fetch-site'?: string | string[] | undefined }, selfHost: string): boolean {
+  const site = headers['sec-fetch-site'];
+  if (typeof site === 'string' && (site === 'cross-site' || site === 'same-site')) return true;
+  const origin = headers.origin;
+  if (origin === undefined) return false;
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return true;
+    // Parse our own Host with the same scheme so default ports compare equal ("h:80" = "h").
+    return url.host !== new URL(`${url.protocol}//${selfHost}`).host;
+  } catch {
+    return true; // "null" (sandboxed frames, file: pages) and garbage
+  }
+}
+
+/** A client or bound address without the IPv4-mapped prefix: `::ffff:1.2.3.4` → `1.2.3.4`. */
+export function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

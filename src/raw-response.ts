@@ -5,9 +5,8 @@ import type { Duplex } from 'node:stream';
 
 /** One complete `Connection: close` response with a short plain-text body. */
 export function rawResponse(status: number, detail?: string): string {
-  const reason = STATUS_CODES[status] ?? 'Error';
-  const body = `${detail ?? reason}\n`;
-  return `HTTP/1.1 ${status} ${reason}\r\nDate: ${new Date().toUTCString()}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  const body = `${detail ?? STATUS_CODES[status] ?? 'Error'}\n`;
+  return rawAnswer(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, body);
 }
 
 /** A complete `Connection: close` response with given headers and body (refused upgrades). */

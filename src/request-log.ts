@@ -4,11 +4,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger, RequestRecord } from './log.js';
+import { plainAddress } from './host-check.js';
 import type { ServeResponse } from './serve-response.js';
 
 function clientIp(req: IncomingMessage): string {
   const ip = req.socket.remoteAddress ?? '-';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return plainAddress(ip);
 }
 
 function record(req: IncomingMessage, url: string, fields: Pick<RequestRecord, 'status' | 'bytes' | 'ms' | 'via' | 'aborted'>): RequestRecord {

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Stats } from 'node:fs';
 import type { AppMount, AppRouter, AppTarget } from './app/contract.js';
-import type { ParsedHost } from './host-check.js';
+import { isCrossSite, plainAddress, type ParsedHost } from './host-check.js';
 import { parsePath, type Resolved, type Resolver } from './static/resolve.js';
 import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './live/client.js';
 
@@ -114,19 +114,10 @@ function routeLive(req: IncomingMessage, url: string, host: ParsedHost | undefin
   if (path === LIVE_WORKER_PATH) return { kind: 'live', asset: 'worker' };
   if (path !== LIVE_EVENTS_PATH) return { kind: 'error', status: 404, detail: 'Nothing here.' };
   // EventSource requests from another site's page carry its Origin (and Sec-Fetch-Site): refuse them.
-  const origin = req.headers.origin;
-  if (req.headers['sec-fetch-site'] === 'cross-site' || (origin !== undefined && !sameOrigin(origin, host))) {
+  if (host === undefined || isCrossSite(req.headers, host.host)) {
     return { kind: 'error', status: 403, detail: 'The live-reload stream is only for pages of this server.' };
   }
   return { kind: 'live', asset: 'events' };
-}
-
-function sameOrigin(origin: string, host: ParsedHost | undefined): boolean {
-  try {
-    return host !== undefined && new URL(origin).host === host.host;
-  } catch {
-    return false;
-  }
 }
 
 /** The folder's own 404.html when there is one, else the built-in page. */
@@ -184,7 +175,7 @@ function appTarget(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | u
     path: `${path}${s.query}`,
     host: host?.host ?? fallbackHost(req),
     scheme: ctx.scheme,
-    clientAddress: address.startsWith('::ffff:') ? address.slice(7) : address,
+    clientAddress: plainAddress(address),
     clientPort: req.socket.remotePort ?? 0,
   };
 }
@@ -192,7 +183,7 @@ function appTarget(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | u
 /** HTTP/1.0 without Host: the address the client connected to. */
 function fallbackHost(req: IncomingMessage): string {
   const a = req.socket.localAddress ?? '127.0.0.1';
-  const name = a.startsWith('::ffff:') ? a.slice(7) : a;
+  const name = plainAddress(a);
   return `${name.includes(':') ? `[${name}]` : name}:${req.socket.localPort ?? 80}`;
 }
 

@@ -11,41 +11,8 @@ export { AppResponseError } from './response-error.js';
 export { buildEnviron } from './wsgi.js';
 export { writeFetchResponse } from './web.js';
 export { splitTarget, type RequestMeta } from './meta.js';
-
-/** Transitional: the app's path from a full request URL (the server will hand it over split). */
-export function appPath(url: string, prefix: string, strip: boolean): string {
-  if (!strip || prefix === '' || !url.startsWith(prefix)) return url;
-  return url.slice(prefix.length);
-}
-
-const FORWARDED = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-prefix']);
-
-/**
- * Replace whatever forwarding headers the client sent with the server's own facts, in
- * `req.headers` and `req.rawHeaders` alike, before any app reads them: a client must not be able
- * to claim another address, host or scheme (Express's req.ip with "trust proxy", WSGI's
- * HTTP_X_FORWARDED_FOR). `x-forwarded-prefix` is set only under a mount prefix.
- */
-export function setForwardedHeaders(req: IncomingMessage, meta: Pick<RequestMeta, 'clientAddress' | 'host' | 'scheme' | 'prefix'>): void {
-  const raw = req.rawHeaders;
-  const kept: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (!FORWARDED.has(name.toLowerCase())) kept.push(name, raw[i + 1] as string);
-  }
-  for (const name of FORWARDED) delete req.headers[name];
-  const own: Array<[string, string]> = [
-    ['x-forwarded-for', meta.clientAddress],
-    ['x-forwarded-host', meta.host],
-    ['x-forwarded-proto', meta.scheme],
-  ];
-  if (meta.prefix !== '') own.push(['x-forwarded-prefix', meta.prefix]);
-  for (const [name, value] of own) {
-    kept.push(name, value);
-    req.headers[name] = value;
-  }
-  req.rawHeaders = kept;
-}
+export { setForwardedHeaders } from './forwarded.js';
+import { setForwardedHeaders } from './forwarded.js';
 
 /**
  * Call the app for one request. Rejects if the app throws before answering, and with

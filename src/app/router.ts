@@ -59,13 +59,11 @@ export class Router implements AppRouter {
   readonly mounts: readonly AppMount[];
   #backend: AppBackend;
   #hidden: Set<string>;
-  #strip: boolean;
 
   constructor(opts: Options, root: string, backend: AppBackend) {
     this.mounts = mountsFor(opts);
     this.#backend = backend;
     this.#hidden = configFiles(opts, root);
-    this.#strip = opts.stripPrefix;
   }
 
   isHidden(realPath: string): boolean {
@@ -74,12 +72,12 @@ export class Router implements AppRouter {
 
   handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void {
     res.via = target.mount.label;
-    setForwardedHeaders(req, target, this.#strip);
+    // runApp() sets the proxy headers, in this process or the app process.
     this.#backend.handle(req, res, target);
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean {
-    setForwardedHeaders(req, target, this.#strip);
+    setForwardedHeaders(req, { ...target, prefix: target.mount.prefix });
     return this.#backend.upgrade(req, socket, head, target);
   }
 

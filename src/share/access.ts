@@ -32,6 +32,7 @@
 //   A stale cookie from an earlier run is not a failure: it is what every browser sends after a restart.
 // - A wrong token is a 401 even with a valid cookie: the link is stale, better said than hidden.
 import { randomBytes } from 'node:crypto';
+import { plainAddress } from '../host-check.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { credentialsMatcher, parseAuthorization, tokenMatcher, type Credentials } from './basic-auth.js';
 import { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from './rate-limit.js';
@@ -151,8 +152,7 @@ function checkBasic(req: AccessRequest, address: string, matches: (given: Creden
 
 /** The limiter's key: the client address, IPv4-mapped IPv6 folded to IPv4. */
 function clientKey(remote: string | undefined): string {
-  const a = (remote ?? '').toLowerCase();
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+  return plainAddress((remote ?? '').toLowerCase());
 }
 
 /** Every value of cookie `name` in a Cookie header (RFC 6265 §5.4: `a=1; b=2`). */

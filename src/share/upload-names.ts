@@ -5,7 +5,6 @@
 //   checkUploadSegments(segments, dotfiles) → null | { status, reason }
 //   numberedName(name, n)                  → "name (n).ext"
 //   tempNameFor(name, random)              → ".name.upload-<random>"
-//   isCrossSite(headers, selfHost)         → true when the request came from another origin
 
 /** A refusal: status code and a short sentence for the response body. */
 export interface Refusal {
@@ -66,23 +65,5 @@ export function tempNameFor(name: string, random: string): string {
   return `.${stem}.upload-${random}`;
 }
 
-/**
- * True when the request comes from a page of another origin: an `Origin` header whose host is not
- * this server's (`null` included), or `Sec-Fetch-Site` saying `cross-site`/`same-site` (another
- * port on localhost is "same-site" but a different origin). curl sends neither and is allowed.
- * The scheme is not compared: the host (with port) already names this server.
- */
-export function isCrossSite(headers: { origin?: string | undefined; 'sec-fetch-site'?: string | string[] | undefined }, selfHost: string): boolean {
-  const site = headers['sec-fetch-site'];
-  if (typeof site === 'string' && (site === 'cross-site' || site === 'same-site')) return true;
-  const origin = headers.origin;
-  if (origin === undefined) return false;
-  try {
-    const url = new URL(origin);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return true;
-    // Parse our own Host with the same scheme so default ports compare equal ("h:80" = "h").
-    return url.host !== new URL(`${url.protocol}//${selfHost}`).host;
-  } catch {
-    return true; // "null" (sandboxed frames, file: pages) and garbage
-  }
-}
+/** Kept here for callers of this module; the check lives beside the Host check. */
+export { isCrossSite } from '../host-check.js';
