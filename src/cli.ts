@@ -214,6 +214,10 @@ function handleSignals(log: Logger): { serving(server: ServeHere): void } {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `serve-here --help | head`: a reader that closes the pipe early ends the output, not in a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+  });
   let opts: Options;
   const log0 = createLogger();
   if (argv[0] === 'export') return printExport(argv.slice(1), log0);
