@@ -58,7 +58,7 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
   checkApps(opts);
   checkEnvFile(opts);
   const auth = authFor(opts);
-  const tls = tlsFor(opts);
+  const tls = await tlsFor(opts);
   const apps = await startApps(opts, root, log);
   const serveHere = createServer({
     root,
@@ -85,7 +85,7 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     throw listenError(error, opts);
   }
   const banner = bannerInfo(opts, root, address, apps?.describe() ?? []);
-  const share = shareBanner(address, banner.address.address === '::' || banner.address.address === '0.0.0.0' ? networkUrls(address.port) : [], localUrl(address), serveHere.access, tls);
+  const share = await shareBanner(address, banner.address.address === '::' || banner.address.address === '0.0.0.0' ? networkUrls(address.port) : [], localUrl(address), serveHere.access, tls);
   banner.urls = { local: share.local, network: share.network };
   banner.qr = share.qr;
   banner.notes = share.notes;

@@ -1,7 +1,7 @@
 // The HTTP server: wiring only. Every request and every upgrade reads top to bottom:
 // gate (Host check; access control next) → route (a Decision) → respond.
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realpathSync, statSync } from 'node:fs';
@@ -24,6 +24,8 @@ import { Resolver } from './static/resolve.js';
 import { FileSender } from './static/send.js';
 import { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
+
+const require = createRequire(import.meta.url);
 
 export type { ListenOptions } from './listen.js';
 
@@ -117,8 +119,9 @@ export function createServer(opts: ServerOptions): ServeHere {
     keepAliveTimeout: opts.keepAliveTimeout ?? 5_000,
     connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeout / 4))),
   };
-  // An https.Server is an http.Server with TLS under it: the same events and options.
-  const server = (opts.tls === undefined ? http.createServer(serverOptions) : https.createServer({ ...serverOptions, ...opts.tls })) as http.Server<typeof IncomingMessage, typeof ServeResponse>;
+  // An https.Server is an http.Server with TLS under it: the same events and options. node:https
+  // (and TLS under it) is loaded only when serving HTTPS, so a plain start does not pay for it.
+  const server = (opts.tls === undefined ? http.createServer(serverOptions) : (require('node:https') as typeof import('node:https')).createServer({ ...serverOptions, ...opts.tls })) as http.Server<typeof IncomingMessage, typeof ServeResponse>;
   // One more than the limit, so route() can tell "too many" (431) from "exactly the limit".
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
   server.timeout = opts.idleTimeout ?? 120_000;

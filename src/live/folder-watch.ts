@@ -1,7 +1,7 @@
 // Browser live reload: watch the served folder with the serving rules (no node_modules, no
 // .git, no hidden files unless --dotfiles, nothing an app owns) and turn a burst of changes into
 // one LiveEvent: stylesheets swapped, images refreshed, anything else a reload.
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { relative, sep } from 'node:path';
 import type { LiveEvent } from './hub.js';
 
@@ -35,7 +35,7 @@ export function classify(paths: readonly string[]): LiveEvent {
 }
 
 export class FolderWatcher {
-  #watcher: FSWatcher;
+  #watcher: Promise<FSWatcher>;
   #batch = new Set<string>();
   /** A stylesheet already swapped at the start of the current batch. */
   #leading: string | undefined;
@@ -46,25 +46,32 @@ export class FolderWatcher {
 
   constructor(opts: FolderWatchOptions) {
     this.#opts = opts;
+    // chokidar is loaded only when a folder is watched (--live), so a plain start does not pay for it.
+    this.#watcher = import('chokidar').then(({ watch }) => this.#start(watch));
+    this.#ready = this.#watcher.then((w) => new Promise((resolve) => w.once('ready', () => resolve())));
+  }
+
+  #start(watch: typeof import('chokidar').watch): FSWatcher {
+    const opts = this.#opts;
     const hidden = (p: string): boolean => {
       const rel = relative(opts.root, p);
       if (rel === '') return false;
       return rel.split(sep).some((seg) => seg === 'node_modules' || seg === '.git' || (!opts.dotfiles && seg.startsWith('.')));
     };
-    this.#watcher = watch(opts.root, {
+    const watcher = watch(opts.root, {
       ignoreInitial: true,
       ignored: (p: string) => hidden(p) || EDITOR_NOISE.test(p),
       usePolling: opts.poll,
       interval: 100,
       atomic: true,
     });
-    this.#ready = new Promise((resolve) => this.#watcher.once('ready', () => resolve()));
     const onChange = (path: string): void => this.#onChange(path);
-    this.#watcher.on('add', onChange).on('change', onChange).on('unlink', onChange).on('addDir', onChange).on('unlinkDir', onChange);
-    this.#watcher.on('error', (error: unknown) => {
+    watcher.on('add', onChange).on('change', onChange).on('unlink', onChange).on('addDir', onChange).on('unlinkDir', onChange);
+    watcher.on('error', (error: unknown) => {
       const code = (error as { code?: string }).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EACCES') opts.onError(error instanceof Error ? error : new Error(String(error)));
     });
+    return watcher;
   }
 
   ready(): Promise<void> {
@@ -103,6 +110,6 @@ export class FolderWatcher {
   async close(): Promise<void> {
     clearTimeout(this.#quiet);
     clearTimeout(this.#deadline);
-    await this.#watcher.close();
+    await (await this.#watcher).close();
   }
 }

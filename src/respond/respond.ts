@@ -9,9 +9,6 @@ import { sendError } from '../pages.js';
 import { sendFavicon } from './favicon.js';
 import type { LiveHub } from '../live/hub.js';
 import { LIVE_SCRIPT, LIVE_WORKER } from '../live/client.js';
-import { receiveUpload } from '../share/upload.js';
-import { sendZip } from '../share/zip.js';
-import { UPLOAD_SCRIPT } from '../share/upload-client.js';
 import { rawIfNoneMatch, wantsInjection } from '../live/inject.js';
 import type { FileSender } from '../static/send.js';
 import type { ListingCache } from '../static/listing.js';
@@ -43,12 +40,12 @@ export async function respond(ctx: RespondContext, req: IncomingMessage, res: Se
       return ctx.sender.send(req, res, decision.path, decision.stat, decision.status);
     case 'upload':
       if (ctx.upload === undefined) return sendError(res, 405, 'Uploads are off.');
-      return receiveUpload(req, res, { ...ctx.upload, segments: decision.segments, selfHost: decision.host });
+      return (await import('../share/upload.js')).receiveUpload(req, res, { ...ctx.upload, segments: decision.segments, selfHost: decision.host });
     case 'upload-script':
-      return sendScript(req, res, UPLOAD_SCRIPT);
+      return sendScript(req, res, (await import('../share/upload-client.js')).UPLOAD_SCRIPT);
     case 'zip': {
       const name = decision.segments[decision.segments.length - 1] ?? ctx.rootName;
-      return sendZip(req, res, { dir: decision.path, root: ctx.root, name, dotfiles: ctx.dotfiles, isProtected: (p) => ctx.app?.isHidden(p) === true });
+      return (await import('../share/zip.js')).sendZip(req, res, { dir: decision.path, root: ctx.root, name, dotfiles: ctx.dotfiles, isProtected: (p) => ctx.app?.isHidden(p) === true });
     }
     case 'listing':
       return sendListing(ctx, req, res, decision);

@@ -7,8 +7,7 @@ import type { AuthOptions } from '../gate.js';
 import type { Options } from '../options.js';
 import type { Access } from './access.js';
 import { parseAuthSpec } from './basic-auth.js';
-import { renderQr } from './qr.js';
-import { defaultNames, loadOrCreateCertificate, loadOwnCertificate, type TlsMaterial } from './tls.js';
+import type { TlsMaterial } from './tls.js';
 
 /** --auth / --no-auth → the gate's options (undefined: the default, a key when shared). */
 export function authFor(opts: Options): AuthOptions | undefined {
@@ -22,8 +21,10 @@ export function authFor(opts: Options): AuthOptions | undefined {
 }
 
 /** --https / --cert / --key → key and certificate (made and cached once per machine for --https). */
-export function tlsFor(opts: Options): TlsMaterial | undefined {
+export async function tlsFor(opts: Options): Promise<TlsMaterial | undefined> {
   if (!opts.https) return undefined;
+  // Certificates (node:crypto's X509, the DER encoder) are loaded only for --https.
+  const { defaultNames, loadOrCreateCertificate, loadOwnCertificate } = await import('./tls.js');
   if (opts.cert !== undefined && opts.key !== undefined) return loadOwnCertificate(opts.cert, opts.key);
   return loadOrCreateCertificate(defaultNames());
 }
@@ -37,7 +38,7 @@ export interface ShareBanner {
 }
 
 /** The banner's URLs (a key in them when one is needed), the QR code of the first network URL, and what to say about access. */
-export function shareBanner(address: AddressInfo, network: readonly string[], local: string, access: Access | undefined, tls: TlsMaterial | undefined): ShareBanner {
+export async function shareBanner(address: AddressInfo, network: readonly string[], local: string, access: Access | undefined, tls: TlsMaterial | undefined): Promise<ShareBanner> {
   const withKey = (u: string): string => (access?.mode === 'token' ? access.urlWithToken(u) : u);
   const scheme = (u: string): string => (tls === undefined ? u : u.replace(/^http:/, 'https:'));
   const urls = network.map((u) => withKey(scheme(u)));
@@ -53,7 +54,8 @@ export function shareBanner(address: AddressInfo, network: readonly string[], lo
   return {
     local: withKey(scheme(local)),
     network: urls,
-    qr: first === undefined ? undefined : renderQr(first, { color: kleur.enabled }),
+    // The QR encoder is loaded only when there is a network URL to show.
+    qr: first === undefined ? undefined : (await import('./qr.js')).renderQr(first, { color: kleur.enabled }),
     notes,
     warnings,
   };
