@@ -4,6 +4,8 @@
 // matched again here. A request's error goes back on that request's answer (ERROR_HEADER).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import inspector from 'node:inspector';
+import { Socket } from 'node:net';
+import { Channel } from './channel.js';
 import type { InspectAddress } from '../options.js';
 import type { Duplex } from 'node:stream';
 import { runApp, type RequestMeta } from './adapters.js';
@@ -16,6 +18,7 @@ const send = (msg: FromChild): void => {
 };
 
 let server: http.Server | undefined;
+const channel = new Channel(new Socket({ fd: 4, readable: true, writable: true }));
 let draining = false;
 
 function deps(): string[] {
@@ -62,6 +65,8 @@ async function load(msg: Extract<ToChild, { type: 'load' }>): Promise<void> {
     setClient(req, target);
     mount.upgrade(req, socket, head);
   });
+  // Requests arrive as connections inside the channel (fd 4); upgrades on the Unix socket.
+  channel.onOpen = (socket) => server?.emit('connection', socket);
   server.listen(msg.socketPath, () => {
     send({ type: 'ready', mounts: mounts.map((m) => ({ prefix: m.prefix, description: m.app.description })), deps: deps(), ms: performance.now() - started });
   });

@@ -2,6 +2,8 @@
 // drain it, kill it. It knows nothing of HTTP or of the other generations.
 import { fork, type ChildProcess } from 'node:child_process';
 import type http from 'node:http';
+import type { Socket } from 'node:net';
+import { Channel } from './channel.js';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AppStyle, InspectAddress } from '../options.js';
@@ -58,6 +60,8 @@ export class AppProcess {
   endedOnPurpose: string | undefined;
   /** App connections pinned to client connections (see proxy.ts), closed when this process retires. */
   readonly agents = new Set<http.Agent>();
+  /** The connections to the app, all over one socket pair (the child's fd 4; see channel.ts). */
+  readonly channel: Channel;
   onFatal: ((error: AppErrorInfo) => void) | undefined;
   /** The inspector's ws:// URL once open (--inspect). */
   debuggerUrl: string | undefined;
@@ -72,7 +76,8 @@ export class AppProcess {
     this.socketPath = opts.socketPath;
     // detached: its own process group, so the terminal's Ctrl-C (SIGINT to the whole group)
     // reaches only the server, which then lets in-flight app requests finish.
-    this.child = fork(CHILD, [], { execArgv: ['--enable-source-maps'], env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
+    this.child = fork(CHILD, [], { execArgv: ['--enable-source-maps'], env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'], detached: true });
+    this.channel = new Channel(this.child.stdio[4] as Socket);
     let resolveBoot!: (ok: boolean) => void;
     this.#booted = new Promise((r) => (resolveBoot = r));
     let resolveExit!: (e: ExitInfo) => void;
@@ -82,6 +87,7 @@ export class AppProcess {
       this.state = 'dead';
       resolveBoot(false);
       for (const agent of this.agents) agent.destroy();
+      this.channel.close();
       rmSync(this.socketPath, { force: true });
       resolveExit({ how });
     };

@@ -1,7 +1,8 @@
-// Forward one request (or one upgrade) to an app process over its private Unix socket. Each
-// client connection gets its own app connection, opened on its first app request and closed
-// with it: nothing one client does (a stalled body, bytes past Content-Length) reaches another
-// client's response, and the app sees one socket per client.
+// Forward one request (or one upgrade) to an app process. Each client connection gets its own app
+// connection, opened on its first app request and closed with it: nothing one client does (a
+// stalled body, bytes past Content-Length) reaches another client's response, and the app sees
+// one socket per client. Request connections are streams inside the process's channel
+// (channel.ts); an upgrade gets a real connection to the private Unix socket, spliced as is.
 import http, { type IncomingMessage } from 'node:http';
 import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -28,6 +29,8 @@ function agentFor(client: Socket, proc: AppProcess): http.Agent {
   if (pin !== undefined && pin.proc === proc) return pin.agent;
   pin?.agent.destroy(); // the client's previous app process (before a reload)
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  // The connection is a stream inside the process's channel, not a socket of its own.
+  Object.assign(agent, { createConnection: () => proc.channel.open() });
   const dropped = (): void => {
     agent.destroy();
     proc.agents.delete(agent);
@@ -62,7 +65,6 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
       resolve(outcome);
     };
     const upstream = http.request({
-      socketPath: proc.socketPath,
       agent: agentFor(req.socket, proc),
       method: req.method,
       path: req.url,

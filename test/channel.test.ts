@@ -1,0 +1,132 @@
+// Connections to an app process as streams inside one socket (src/app/channel.ts): HTTP works
+// over them unchanged, a reader that stops reading holds back only its own connection, and a
+// closed stream or channel is seen on the other side.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Channel, WINDOW, type VirtualSocket } from '../src/app/channel.js';
+
+interface Pair {
+  near: Channel;
+  far: Channel;
+  farSockets: VirtualSocket[];
+  close(): void;
+}
+
+/** Two channels over a real Unix socket, as server and app process have. */
+async function pair(): Promise<Pair> {
+  const dir = mkdtempSync(join(tmpdir(), 'channel-'));
+  const path = join(dir, 's.sock');
+  const listener = net.createServer();
+  listener.listen(path);
+  await once(listener, 'listening');
+  const accepted = once(listener, 'connection');
+  const nearSocket = net.connect(path);
+  const [farSocket] = (await accepted) as [net.Socket];
+  const near = new Channel(nearSocket);
+  const far = new Channel(farSocket);
+  const farSockets: VirtualSocket[] = [];
+  far.onOpen = (s) => farSockets.push(s);
+  return {
+    near,
+    far,
+    farSockets,
+    close() {
+      near.close();
+      far.close();
+      listener.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const channel = suite('channel');
+
+channel('HTTP requests and answers over many streams of one socket', async () => {
+  const p = await pair();
+  const app = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => res.end(`${req.method} ${req.url} ${body.length}`));
+  });
+  p.far.onOpen = (s) => app.emit('connection', s);
+  const ask = (i: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ method: 'POST', path: `/r${i}`, createConnection: () => p.near.open() }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end('x'.repeat(i * 1000));
+    });
+  const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => ask(i)));
+  answers.forEach((a, i) => assert.is(a, `POST /r${i} ${i * 1000}`));
+  p.close();
+});
+
+channel('a reader that stops reading holds back only its own stream, and no more than the window is in flight', async () => {
+  const p = await pair();
+  const opened = new Promise<void>((r) => (p.far.onOpen = (s) => (p.farSockets.push(s), r())));
+  const stalled = p.near.open();
+  await opened;
+  const farStalled = p.farSockets[0] as VirtualSocket;
+  farStalled.pause(); // never reads
+  // Write 4 windows' worth: the writer must be held back, not buffered on the far side.
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  // Written regardless of write()'s answer: what the far side cannot take waits on this side.
+  for (let i = 0; i < 16; i++) stalled.write(chunk);
+  await new Promise((r) => setTimeout(r, 100)); // let frames cross; the assertion below is about bytes, not time
+  assert.ok(farStalled.readableLength <= WINDOW, `far side holds ${farStalled.readableLength} unread bytes`);
+  assert.ok(stalled.writableLength > 0, 'the writer should have bytes waiting for credit');
+  // Meanwhile another stream still carries data both ways.
+  const other = p.near.open();
+  const otherFar = new Promise<VirtualSocket>((r) => (p.far.onOpen = (s) => r(s)));
+  other.write('ping');
+  const farOther = await otherFar;
+  const [got] = (await once(farOther, 'data')) as [Buffer];
+  assert.is(got.toString(), 'ping');
+  farOther.write('pong');
+  const [back] = (await once(other, 'data')) as [Buffer];
+  assert.is(back.toString(), 'pong');
+  // Once the stalled reader reads, everything arrives.
+  let total = 0;
+  farStalled.on('data', (c: Buffer) => (total += c.length));
+  farStalled.resume();
+  stalled.end();
+  await once(farStalled, 'end');
+  assert.is(total, 16 * chunk.length);
+  p.close();
+});
+
+channel('a destroyed stream closes its peer; a closed channel resets every stream', async () => {
+  const p = await pair();
+  const opened = new Promise<void>((r) => (p.far.onOpen = (s) => (p.farSockets.push(s), p.farSockets.length === 2 && r())));
+  const a = p.near.open();
+  const b = p.near.open();
+  await opened;
+  const [farA, farB] = p.farSockets as [VirtualSocket, VirtualSocket];
+  const closedA = once(farA, 'close');
+  a.destroy();
+  await closedA;
+  assert.ok(farA.destroyed);
+  assert.not.ok(farB.destroyed);
+  const errored = new Promise<string>((r) => b.on('error', (e: NodeJS.ErrnoException) => r(e.code ?? '')));
+  farB.on('error', () => {});
+  p.far.close(); // the app process went away
+  assert.is(await errored, 'ECONNRESET');
+  // A connection opened after that fails at once, the way a refused connect would.
+  const late = p.near.open();
+  const [error] = (await once(late, 'error')) as [NodeJS.ErrnoException];
+  assert.is(error.code, 'ECONNRESET');
+  p.close();
+});
+
+channel.run();
