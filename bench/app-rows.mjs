@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { freePort, median, rssKiB, running, stop, track, treePids, waitReady, wrk } from './lib.mjs';
+import { freePort, median, rssKiB, running, stop, tempDirs, track, treePids, waitReady, wrk } from './lib.mjs';
 import { BENCH, NODE, ROOT } from './servers.mjs';
 
 const PATH = '/hello';
@@ -28,6 +28,7 @@ export const APP_COMMANDS = {
 export async function appRows(opts) {
   const { serverPin, loadPin, lua, rounds, seconds, warmup, startups, conns, log } = opts;
   const dir = mkdtempSync(join(os.tmpdir(), 'serve-here-bench-app-'));
+  tempDirs.add(dir);
   const launch = (s, port) => {
     const [file, ...args] = serverPin(s.cmd(dir, port));
     return track(spawn(file, args, { cwd: dir, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } }));
@@ -99,5 +100,6 @@ export async function appRows(opts) {
   }
   for (const o of Object.values(out)) o.startupMs = median(o.startupRunsMs);
   rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
   return out;
 }

@@ -4,19 +4,29 @@
 // README.md). Needs the npm registry; skipped with a note when it cannot be reached.
 //
 //   node install-size.mjs          prints a markdown table (run.mjs also calls installSizes())
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stop, tempDirs, track } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PEER_SPECS = ['serve@14.2.7', 'http-server@14.1.1', 'sirv-cli@3.0.1', 'live-server@1.2.2'];
 
-function npm(args, cwd, timeoutMs = 300_000) {
-  const r = spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_UPDATE_NOTIFIER: '1' } });
-  if (r.error || r.status !== 0) throw new Error(`npm ${args[0]} failed: ${(r.error?.message ?? `${r.stderr}`).trim().slice(-300)}`);
-  return r.stdout;
+/** npm, tracked (ended with the script on Ctrl-C) and bounded in time; resolves to its stdout. */
+async function npm(args, cwd, timeoutMs = 300_000) {
+  const child = track(spawn('npm', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_UPDATE_NOTIFIER: '1' } }));
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const timer = setTimeout(() => stop(child, 1000), timeoutMs);
+  const [code, signal] = await once(child, 'close').catch((error) => [null, error.message]);
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`npm ${args[0]} failed (${code ?? signal}): ${err.trim().slice(-300)}`);
+  return out;
 }
 
 /** Files (apparent bytes, allocated bytes, count) and packages under a node_modules folder. */
@@ -48,22 +58,23 @@ export function measure(nodeModules) {
 /** Rows for serve-here's tarball and each peer; { skipped } when the registry is unreachable. */
 export async function installSizes({ log = () => {} } = {}) {
   try {
-    npm(['ping'], ROOT, 20_000);
+    await npm(['ping'], ROOT, 20_000);
   } catch (error) {
     return { skipped: `npm registry unreachable (${error.message.split('\n')[0]})`, rows: [] };
   }
   const tmp = mkdtempSync(join(os.tmpdir(), 'serve-here-bench-install-'));
+  tempDirs.add(tmp);
   const rows = [];
   try {
     // `npm pack` runs `prepare` (tsc), so the tarball holds a fresh build.
-    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', tmp], ROOT));
+    const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', tmp], ROOT));
     const tarball = join(tmp, packed[0].filename);
     const specs = [{ name: `serve-here (packed, ${packed[0].version})`, spec: tarball, tarballBytes: packed[0].size }, ...PEER_SPECS.map((spec) => ({ name: spec, spec }))];
     for (const [i, s] of specs.entries()) {
       const prefix = join(tmp, `p${i}`);
       const t0 = Date.now();
       try {
-        npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--prefix', prefix, s.spec], tmp);
+        await npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--prefix', prefix, s.spec], tmp);
         rows.push({ name: s.name, ...measure(join(prefix, 'node_modules')), ...(s.tarballBytes ? { tarballBytes: s.tarballBytes } : {}) });
         log(`install size: ${s.name} ${(rows.at(-1).bytes / 2 ** 20).toFixed(1)} MiB, ${rows.at(-1).packages} packages (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
       } catch (error) {
@@ -75,6 +86,7 @@ export async function installSizes({ log = () => {} } = {}) {
     return { skipped: error.message, rows };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    tempDirs.delete(tmp);
   }
   return { rows };
 }

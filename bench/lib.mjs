@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -67,6 +67,12 @@ export function median(xs) {
 
 
 export const live = new Set();
+/** Temporary folders to remove on exit, whatever happens (run.mjs calls removeTempDirs()). */
+export const tempDirs = new Set();
+export function removeTempDirs() {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
 
 export function track(child) {
   live.add(child);
@@ -80,9 +86,34 @@ export function track(child) {
 
 export const running = (child) => child.exitCode === null && child.signalCode === null && child.spawnError === undefined;
 
-/** SIGTERM (nginx's master: fast shutdown, its workers follow), SIGKILL after graceMs. */
+/** Start time (clock ticks since boot) of a process, to tell it from a later one with its PID. */
+function startTime(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILL a process and its descendants now (the exit path: nothing may outlive the script). */
+export function killTree(pid) {
+  for (const p of treePids(pid).reverse()) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {}
+  }
+}
+
+/**
+ * SIGTERM (nginx's master: fast shutdown, its workers follow), SIGKILL after graceMs. Its
+ * descendants (an app process, a standby) still alive a second after it exited are killed too.
+ */
 export async function stop(child, graceMs = 3000) {
   if (!running(child) || child.pid === undefined) return;
+  const kids = treePids(child.pid)
+    .slice(1)
+    .map((p) => [p, startTime(p)]);
   const exited = once(child, 'exit');
   try {
     process.kill(child.pid, 'SIGTERM');
@@ -96,6 +127,13 @@ export async function stop(child, graceMs = 3000) {
   }, graceMs);
   await exited;
   clearTimeout(timer);
+  const alive = () => kids.filter(([p, t]) => t !== undefined && startTime(p) === t);
+  for (let i = 0; i < 50 && alive().length > 0; i++) await sleep(20);
+  for (const [p] of alive()) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {}
+  }
 }
 
 /** Run argv with a soft open-files limit of 16,384 (2,000 connections need more than 1,024). */

@@ -10,8 +10,7 @@
 //
 // Servers run pinned to CPU 0 and wrk to CPU 1 (taskset). All traffic goes to 127.0.0.1.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,8 +18,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
 import { appRows } from './app-rows.mjs';
+import { buildFixture, checkServer } from './fixture.mjs';
 import { installSizes } from './install-size.mjs';
-import { freePort, get, live, median, rssKiB, running, stop, track, waitReady, withNofile, wrk } from './lib.mjs';
+import { freePort, killTree, live, median, removeTempDirs, rssKiB, running, stop, track, waitReady, withNofile, wrk } from './lib.mjs';
 import { report } from './report.mjs';
 import { ALIASES, BENCH, removeNginxDirs, SERVERS, serverNamed, shown } from './servers.mjs';
 
@@ -82,13 +82,10 @@ function cleanup() {
   if (fixtureDir !== undefined) rmSync(fixtureDir, { recursive: true, force: true });
   fixtureDir = undefined;
   removeNginxDirs();
+  removeTempDirs();
 }
 process.on('exit', () => {
-  for (const child of live) {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {}
-  }
+  for (const child of live) killTree(child.pid);
   cleanup();
 });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -134,82 +131,12 @@ function spawnText(cmd, args) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fixture
-
-const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
-
-function textOf(bytes) {
-  // Printable, incompressible-ish JS: comment lines of base64.
-  const b64 = randomBytes(bytes).toString('base64');
-  let out = '';
-  for (let i = 0; out.length < bytes; i += 76) out += `// ${b64.slice(i, i + 76)}\n`;
-  return Buffer.from(out.slice(0, bytes - 1) + '\n');
-}
-
-function buildFixture() {
-  const dir = mkdtempSync(join(os.tmpdir(), 'serve-here-bench-'));
-  const files = {
-    small: { path: '/1k.js', body: textOf(1024) },
-    medium: { path: '/100k.js', body: textOf(100 * 1024) },
-    big: { path: '/50m.bin', body: randomBytes(50 * 1024 * 1024) },
-    index: { path: '/', file: 'index.html', body: Buffer.from('<!doctype html>\n<title>bench</title>\n<p>serve-here bench fixture</p>\n') },
-  };
-  for (const f of Object.values(files)) {
-    writeFileSync(join(dir, f.file ?? f.path.slice(1)), f.body);
-    f.sha256 = sha256(f.body);
-    f.size = f.body.length;
-    delete f.body;
-  }
-  mkdirSync(join(dir, 'many'));
-  const names = [];
-  for (let i = 0; i < 1000; i++) {
-    const name = `file-${String(i).padStart(4, '0')}.txt`;
-    writeFileSync(join(dir, 'many', name), `${name}\n`);
-    names.push(name);
-  }
-  return { dir, files, names };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Servers, checks, load
 
 /** Every server with a soft open-files limit of 16,384, so the 2,000-connection case can run. */
 function launch(server, dir, port) {
   const [file, ...args] = serverPin(withNofile(server.cmd(dir, port)));
   return track(spawn(file, args, { stdio: 'ignore', env: { ...process.env, ...server.env } }));
-}
-
-async function checkServer(server, port, fx) {
-  const verdict = {};
-  const check = async (key, fn) => {
-    if (!isPeer(server, key)) verdict[key] = '—';
-    else
-      try {
-        verdict[key] = await fn();
-      } catch (error) {
-        verdict[key] = `error: ${error.message}`;
-      }
-  };
-  for (const key of ['small', 'medium', 'big', 'index']) {
-    const f = fx.files[key];
-    await check(key, async () => {
-      const r = await get(port, f.path);
-      if (r.status !== 200) return `status ${r.status}`;
-      return r.sha256 === f.sha256 ? 'ok' : `wrong body (${r.size} of ${f.size} bytes, sha256 differs)`;
-    });
-  }
-  await check('notfound', async () => {
-    const r = await get(port, '/nope-404');
-    return r.status === 404 ? 'ok' : `status ${r.status}`;
-  });
-  await check('listing', async () => {
-    const r = await get(port, '/many/', { keepBody: true });
-    const missing = fx.names.filter((n) => !r.body.includes(n)).length;
-    if (r.status === 404) return 'no listing (404)';
-    if (r.status !== 200) return `status ${r.status}`;
-    return missing === 0 ? 'ok' : `${missing} of 1000 names missing`;
-  });
-  return verdict;
 }
 
 const log = (...a) => console.error(...a);
@@ -311,7 +238,7 @@ async function main() {
     }
   }
   for (const [name, { port }] of Object.entries(procs)) {
-    results[name].correct = await checkServer(serverNamed(name), port, fx);
+    results[name].correct = await checkServer(port, fx, (key) => isPeer(serverNamed(name), key));
     const bad = Object.entries(results[name].correct).filter(([, v]) => v !== 'ok' && v !== '—');
     log(`${name}: correctness ${bad.length === 0 ? 'ok' : bad.map(([k, v]) => `${k}: ${v}`).join('; ')}`);
   }
