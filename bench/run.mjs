@@ -248,7 +248,7 @@ async function main() {
   await startupRounds(Object.keys(procs).filter((n) => isPeer(serverNamed(n), 'startup')), results, fx);
 
   let app;
-  if (!opt['no-app']) {
+  if (!opt['no-app'] && selected.some((s) => s.name === 'serve-here')) {
     app = await appRows({ serverPin, loadPin: LOAD_PIN, lua: LUA, rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, startups: STARTUPS, conns: CONNS, log });
     log(`app: start-up median ${app.app.startupMs?.toFixed(1)} ms, RSS ${(app.app.rssKiB / 1024).toFixed(1)} MiB (${app.app.processes} processes)`);
   }
