@@ -42,6 +42,21 @@ lru('LruMap evicts the least recently used entry, one at a time', () => {
   assert.equal([...m.keys()], ['d', 'c', 'e']);
 });
 
+lru('an entry read between inserts is never evicted, though a read moves it only from the older half', () => {
+  const m = new LruMap<string, number>(8);
+  for (const k of 'abcdefgh') m.set(k, 0);
+  m.get('h'); // youngest already: stays where it is
+  m.get('g');
+  assert.equal([...m.keys()].join(''), 'abcdefgh');
+  m.get('a'); // oldest: moved
+  assert.equal([...m.keys()].join(''), 'bcdefgha');
+  for (let i = 0; i < 100; i++) {
+    m.set(`k${i}`, i);
+    assert.is(m.get('h'), 0, `evicted after insert ${i}`);
+  }
+  assert.is(m.size, 8);
+});
+
 lru.run();
 
 // --- body cache --------------------------------------------------------------------------------
