@@ -6,10 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { freePort, median, rssKiB, running, stop, tempDirs, track, treePids, waitReady, wrk } from './lib.mjs';
+import { cpuTicks, freePort, median, rssKiB, running, stop, tempDirs, track, treePids, waitReady, wrk } from './lib.mjs';
 import { BENCH, NODE, ROOT } from './servers.mjs';
 
 const PATH = '/hello';
+const CLK_TCK = 100; // Linux USER_HZ: /proc/PID/stat counts CPU time in hundredths of a second
 const APP = join(BENCH, 'apps/fetch-style.mjs');
 
 export const APP_SERVERS = [
@@ -58,8 +59,17 @@ export async function appRows(opts) {
         }
         try {
           if (warmup) await wrk(lua, loadPin, port, PATH, conns, warmup);
+          const before = cpuTicks(child.pid);
           const m = await wrk(lua, loadPin, port, PATH, conns, seconds);
           m.rssAfterKiB = rssKiB(child.pid);
+          // CPU per request of the server process and of its app processes: where a hop's time goes.
+          const after = cpuTicks(child.pid);
+          const usPerReq = (ticks) => (ticks * 1e6) / CLK_TCK / m.requests;
+          const spent = (pid) => (after.find((x) => x.pid === pid)?.ticks ?? 0) - (before.find((x) => x.pid === pid)?.ticks ?? 0);
+          m.cpuUsPerRequest = {
+            server: usPerReq(spent(child.pid)),
+            apps: usPerReq(after.filter((x) => x.pid !== child.pid).reduce((sum, x) => sum + spent(x.pid), 0)),
+          };
           out[name].runs.push(m);
           log(`round ${round + 1}/${rounds} app      ${name.padEnd(11)} ${Math.round(m.rps).toLocaleString('en-US')} req/s`);
         } catch (error) {

@@ -54,6 +54,19 @@ export function rssKiB(pid) {
   return sum;
 }
 
+/** CPU time (user + system, clock ticks) of each process in the tree rooted at `pid`, root first. */
+export function cpuTicks(pid) {
+  return treePids(pid).map((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { pid: p, ticks: Number(f[11]) + Number(f[12]) };
+    } catch {
+      return { pid: p, ticks: 0 };
+    }
+  });
+}
+
 /** Median of the finite values (NaN when there are none). */
 export function median(xs) {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);

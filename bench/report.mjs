@@ -107,6 +107,10 @@ function appTable(app) {
     targets.push({ ...t, figure: Number.isFinite(r.a) ? r.a : null, ratio: Number.isFinite(ratio) ? ratio : null, result: verdict.replaceAll('*', '') });
     lines.push(`| ${r.label} | ${a.failed ? 'did not start' : r.cell(r.a)} | ${b.failed ? 'did not start' : r.cell(r.b)} | ${fmtRatio(r.a / r.b)} | ${text} | ${verdict} |`);
   }
+  const cpu = (o) => o.median?.cpuUsPerRequest;
+  if (cpu(a) !== undefined && cpu(b) !== undefined) {
+    lines.push(`| CPU per request in the median round, µs (serve-here: server process + app processes) | ${fmt1(cpu(a).server + cpu(a).apps)} (${fmt1(cpu(a).server)} + ${fmt1(cpu(a).apps)}) | ${fmt1(cpu(b).server)} | ${fmtRatio((cpu(a).server + cpu(a).apps) / cpu(b).server)} | | |`);
+  }
   const notes = [];
   for (const [k, o] of Object.entries(app)) {
     if (o.failed) notes.push(`- app ${k}: did not start: ${o.failed}`);
