@@ -2,9 +2,9 @@
 // then access control (token or password when shared). Nothing here reads the file system or
 // writes a response: it returns what to send instead when the request may not pass.
 import type { IncomingMessage } from 'node:http';
-import { checkHost, hostPolicyFor, type HostPolicy, type ParsedHost } from './host-check.js';
+import { checkHost, hostPolicyFor, isLoopbackAddress, type HostPolicy, type ParsedHost } from './host-check.js';
 import { LruMap } from './static/lru.js';
-import { createAccess, type Access, type AccessMode } from './share/access.js';
+import type { Access, AccessMode, createAccess } from './share/access.js';
 
 /** What the gate lets through (the validated Host), or the answer to send instead. */
 export type GateResult =
@@ -30,6 +30,7 @@ export interface GateOptions {
 export class Gate {
   #policy: HostPolicy;
   #access: Access | undefined;
+  #createAccess: typeof createAccess | undefined;
   /** Host decisions by header value: a handful of values recur, so each is parsed once. */
   #hosts = new LruMap<string, ReturnType<typeof checkHost>>(256);
   readonly #opts: GateOptions;
@@ -39,12 +40,28 @@ export class Gate {
     this.#policy = hostPolicyFor(opts.bindAddress, opts.allowedHosts);
   }
 
+  /**
+   * Load access control before listening, when it may be needed: with --auth/--no-auth, or when
+   * bound beyond loopback. Open access on loopback (the default) needs none, so the token,
+   * password and rate-limit modules are not loaded then. Before listening, so `bound()` stays
+   * synchronous: no request can be answered between binding and the key being in force.
+   */
+  async prepare(host: string): Promise<void> {
+    if (this.#opts.auth === undefined && isLoopbackAddress(host)) return;
+    this.#createAccess = (await import('./share/access.js')).createAccess;
+  }
+
   /** Called once bound: the Host policy follows the real address; the access key is made for the real port. */
   bound(address: string, port: number): void {
     this.#policy = hostPolicyFor(address, this.#opts.allowedHosts);
     this.#hosts.clear();
     const mode = this.#opts.auth?.mode ?? (this.#policy.loopback ? 'open' : 'token');
-    this.#access = createAccess({
+    if (mode === 'open' && this.#opts.auth === undefined) {
+      this.#access = undefined;
+      return;
+    }
+    if (this.#createAccess === undefined) throw new Error('Access control is needed but was not prepared before listening');
+    this.#access = this.#createAccess({
       mode,
       port,
       secure: this.#opts.secure,
@@ -58,7 +75,7 @@ export class Gate {
     return !this.#policy.loopback;
   }
 
-  /** The access control in force (after listen). */
+  /** The access control in force (after listen); none when open on loopback by default. */
   get access(): Access | undefined {
     return this.#access;
   }

@@ -197,7 +197,9 @@ export function createServer(opts: ServerOptions): ServeHere {
     server,
     root,
     async listen(lo: ListenOptions): Promise<AddressInfo> {
-      const address = await listenWithFallback(server, lo.port, lo.host ?? opts.host ?? '127.0.0.1', lo.portFallback ?? 0);
+      const host = lo.host ?? opts.host ?? '127.0.0.1';
+      await gate.prepare(host);
+      const address = await listenWithFallback(server, lo.port, host, lo.portFallback ?? 0);
       gate.bound(address.address, address.port);
       await live?.watcher.ready();
       return address;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { makeTree, removeTree, request, startServer, type Running } from './helpers/server.js';
 import { holdSocket, parseRaw, waitUntil } from './helpers/http.js';
-import { contentTypeFor, etagFor, etagMatches } from '../src/static/send.js';
+import { COMMON_TYPES, contentTypeFor, etagFor, etagMatches, loadTypes } from '../src/static/send.js';
+import mime from 'mime';
 import { MAX_RANGES, parseRange } from '../src/static/range.js';
 import { acceptedEncodings, isCompressible } from '../src/static/compress.js';
 
@@ -559,7 +560,13 @@ units('isCompressible() accepts text-like types only', () => {
   assert.not.ok(isCompressible('application/zip'));
 });
 
-units('contentTypeFor() and etagMatches() behave as documented', () => {
+units('the common types answered before mime is loaded are exactly mime\'s', () => {
+  for (const [ext, type] of Object.entries(COMMON_TYPES)) assert.is(type, mime.getType(`x.${ext}`), ext);
+  assert.is(contentTypeFor('/a/b.HTML'), 'text/html; charset=utf-8');
+});
+
+units('contentTypeFor() and etagMatches() behave as documented', async () => {
+  await loadTypes();
   assert.is(contentTypeFor('x.html'), 'text/html; charset=utf-8');
   assert.is(contentTypeFor('x.png'), 'image/png');
   assert.is(contentTypeFor('x.unknown-ext'), 'application/octet-stream');

@@ -11,7 +11,7 @@ import { openChecked } from './open-file.js';
 import { parseRange, type ByteRange } from './range.js';
 import { multipartLayout, streamBody, streamParts } from './stream-file.js';
 
-export { contentTypeFor, etagFor, etagMatches, isNotModified } from './conditional.js';
+export { COMMON_TYPES, contentTypeFor, etagFor, etagMatches, isNotModified, loadTypes } from './conditional.js';
 export { SMALL_FILE } from './body-cache.js';
 
 /** Larger files are not compressed on the fly (identity, or a fresh precompressed sibling). */
