@@ -7,7 +7,7 @@ import type { Stats } from 'node:fs';
 import type { AppMount, AppRouter, AppTarget } from './app/contract.js';
 import { isCrossSite, plainAddress, type ParsedHost } from './host-check.js';
 import { parsePath, type Resolved, type Resolver } from './static/resolve.js';
-import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './live/client.js';
+import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './live/paths.js';
 
 /** The upload page's script, beside the live-reload assets. */
 export const UPLOAD_SCRIPT_PATH = `${LIVE_BASE}upload.js`;

@@ -17,8 +17,8 @@ import { limitConnections, SHARED_PER_CLIENT } from './connection-limits.js';
 import { closeGracefully, listenWithFallback, type ListenOptions } from './listen.js';
 import { rawAnswer, rawResponse, refuseUpgrade, statusForParseError } from './raw-response.js';
 import { sendError } from './pages.js';
-import { LiveHub } from './live/hub.js';
-import { FolderWatcher } from './live/folder-watch.js';
+import type { LiveHub } from './live/hub.js';
+import type { FolderWatcher } from './live/folder-watch.js';
 import { ServeResponse } from './serve-response.js';
 import { Resolver } from './static/resolve.js';
 import { FileSender } from './static/send.js';
@@ -96,13 +96,13 @@ export function createServer(opts: ServerOptions): ServeHere {
     live: opts.live === true,
     upload: opts.upload !== undefined,
   };
-  const live = opts.live === true ? startLive(root, opts, logger) : undefined;
+  let live: { hub: LiveHub; watcher: FolderWatcher } | undefined;
   const responding: RespondContext = {
     sender: new FileSender({ compress: opts.compress !== false }),
     listings: new ListingCache(root, dotfiles, { rootName: basename(root) || 'folder', uploadScript: opts.upload === undefined ? undefined : UPLOAD_SCRIPT_PATH, hide: (p) => opts.app?.isHidden(p) === true }),
     app: opts.app,
     cors,
-    live: live?.hub,
+    live: undefined, // set by listen() with --live
     upload: opts.upload === undefined ? undefined : { maxBytes: opts.upload.maxBytes, root, dotfiles, isProtected: (p) => opts.app?.isHidden(p) === true },
     sandboxActive: () => opts.upload !== undefined && gate.shared,
     root,
@@ -199,6 +199,12 @@ export function createServer(opts: ServerOptions): ServeHere {
     async listen(lo: ListenOptions): Promise<AddressInfo> {
       const host = lo.host ?? opts.host ?? '127.0.0.1';
       await gate.prepare(host);
+      if (opts.live === true && live === undefined) {
+        // The hub and the watcher are loaded only with --live, and before listening: no page is
+        // served without its live-reload tag.
+        live = await startLive(root, opts, logger);
+        responding.live = live.hub;
+      }
       const address = await listenWithFallback(server, lo.port, host, lo.portFallback ?? 0);
       gate.bound(address.address, address.port);
       await live?.watcher.ready();
@@ -218,7 +224,8 @@ export function createServer(opts: ServerOptions): ServeHere {
 }
 
 /** The live-reload hub and the folder watcher that feeds it. */
-function startLive(root: string, opts: ServerOptions, logger: Logger): { hub: LiveHub; watcher: FolderWatcher } {
+async function startLive(root: string, opts: ServerOptions, logger: Logger): Promise<{ hub: LiveHub; watcher: FolderWatcher }> {
+  const [{ LiveHub }, { FolderWatcher }] = await Promise.all([import('./live/hub.js'), import('./live/folder-watch.js')]);
   const hub = new LiveHub();
   // An app save reloads pages only once the new code answers (or shows its error page).
   opts.app?.onReload?.(() => hub.send({ type: 'reload' }));

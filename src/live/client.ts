@@ -1,11 +1,8 @@
 // Browser live reload, browser side: the page script and the shared worker it talks to, served
 // by serve-here under LIVE_BASE (external scripts, so a `script-src 'self'` CSP allows them).
 
-/** Where the live-reload assets and the event stream live; under /.well-known, never a user's file. */
-export const LIVE_BASE = '/.well-known/serve-here/';
-export const LIVE_SCRIPT_PATH = `${LIVE_BASE}live.js`;
-export const LIVE_WORKER_PATH = `${LIVE_BASE}live-worker.js`;
-export const LIVE_EVENTS_PATH = `${LIVE_BASE}events`;
+export { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './paths.js';
+import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './paths.js';
 
 /**
  * The shared worker: one EventSource per browser, whatever the number of tabs (HTTP/1.1 allows

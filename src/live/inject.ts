@@ -2,7 +2,7 @@
 // own bytes are never changed: one tag is inserted, early, so pages without <head> or </body>
 // work too, and Content-Length and ETag describe the injected body.
 import type { IncomingMessage } from 'node:http';
-import { LIVE_SCRIPT_PATH } from './client.js';
+import { LIVE_SCRIPT_PATH } from './paths.js';
 
 export const LIVE_TAG = `<script src="${LIVE_SCRIPT_PATH}" defer></script>`;
 const TAG_BYTES = Buffer.from(LIVE_TAG);

@@ -8,7 +8,6 @@ import { STATIC_METHODS } from '../route.js';
 import { sendError } from '../pages.js';
 import { sendFavicon } from './favicon.js';
 import type { LiveHub } from '../live/hub.js';
-import { LIVE_SCRIPT, LIVE_WORKER } from '../live/client.js';
 import { rawIfNoneMatch, wantsInjection } from '../live/inject.js';
 import type { FileSender } from '../static/send.js';
 import type { ListingCache } from '../static/listing.js';
@@ -65,9 +64,12 @@ export async function respond(ctx: RespondContext, req: IncomingMessage, res: Se
       return answerOptions(req, res, ctx.cors);
     case 'favicon':
       return sendFavicon(req, res);
-    case 'live':
+    case 'live': {
       if (decision.asset === 'events') return ctx.live?.attach(req, res);
+      // The page script and worker are loaded only when a page asks for them (--live).
+      const { LIVE_SCRIPT, LIVE_WORKER } = await import('../live/client.js');
       return sendScript(req, res, decision.asset === 'script' ? LIVE_SCRIPT : LIVE_WORKER);
+    }
     case 'error':
       if (decision.status === 405) res.setHeader('Allow', STATIC_METHODS);
       return sendError(res, decision.status, decision.detail);
