@@ -9,7 +9,7 @@ import { buildProgram as buildCommand } from './program.js';
 import { checkApps, checkDir, checkEnvFile, insideWarnings } from './preflight.js';
 import { createServer, type ServeHere } from './server.js';
 import { localUrl, networkUrls, openBrowser, printBanner, type BannerInfo } from './banner.js';
-import { authFor, shareBanner, tlsFor } from './share/setup.js';
+import type { ShareBanner } from './share/setup.js';
 import type { AddressInfo } from 'node:net';
 import type { AppRouter } from './app/contract.js';
 import { isLoopbackAddress } from './host-check.js';
@@ -58,8 +58,10 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
   const root = checkDir(opts.dir);
   checkApps(opts);
   checkEnvFile(opts);
-  const auth = authFor(opts);
-  const tls = await tlsFor(opts);
+  // Sharing's own code (keys, passwords, certificates, the QR code) is loaded only when shared.
+  const setup = opts.auth !== undefined || opts.https || !isLoopbackAddress(opts.host) ? await import('./share/setup.js') : undefined;
+  const auth = setup?.authFor(opts);
+  const tls = await setup?.tlsFor(opts);
   const apps = await startApps(opts, root, log);
   const serveHere = createServer({
     root,
@@ -86,7 +88,11 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     throw listenError(error, opts);
   }
   const banner = bannerInfo(opts, root, address, apps?.describe() ?? []);
-  const share = await shareBanner(address, banner.address.address === '::' || banner.address.address === '0.0.0.0' ? networkUrls(address.port) : [], localUrl(address), serveHere.access, tls);
+  const local = localUrl(address);
+  const share: ShareBanner =
+    setup === undefined
+      ? { local, network: [], qr: undefined, notes: [], warnings: [] }
+      : await setup.shareBanner(address, banner.address.address === '::' || banner.address.address === '0.0.0.0' ? networkUrls(address.port) : [], local, serveHere.access, tls);
   banner.urls = { local: share.local, network: share.network };
   banner.qr = share.qr;
   banner.notes = share.notes;

@@ -1,7 +1,7 @@
 // Small built-in pages: errors the server itself answers with (4xx/5xx), always escaped.
 import { STATUS_CODES } from 'node:http';
 import type { ServeResponse } from './serve-response.js';
-import { escapeHtml } from './static/listing.js';
+import { escapeHtml } from './html.js';
 import { LruMap } from './static/lru.js';
 
 /** Rendered pages by status and detail: the same few (404 "Nothing here.", 403, 400 reasons) recur. */

@@ -22,7 +22,7 @@ import type { FolderWatcher } from './live/folder-watch.js';
 import { ServeResponse } from './serve-response.js';
 import { Resolver } from './static/resolve.js';
 import { FileSender } from './static/send.js';
-import { ListingCache } from './static/listing.js';
+import type { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
 
 const require = createRequire(import.meta.url);
@@ -99,7 +99,11 @@ export function createServer(opts: ServerOptions): ServeHere {
   let live: { hub: LiveHub; watcher: FolderWatcher } | undefined;
   const responding: RespondContext = {
     sender: new FileSender({ compress: opts.compress !== false }),
-    listings: new ListingCache(root, dotfiles, { rootName: basename(root) || 'folder', uploadScript: opts.upload === undefined ? undefined : UPLOAD_SCRIPT_PATH, hide: (p) => opts.app?.isHidden(p) === true }),
+    // The listing code is loaded on the first listing (a folder with an index.html never needs it).
+    listings: once(async () => {
+      const { ListingCache } = await import('./static/listing.js');
+      return new ListingCache(root, dotfiles, { rootName: basename(root) || 'folder', uploadScript: opts.upload === undefined ? undefined : UPLOAD_SCRIPT_PATH, hide: (p) => opts.app?.isHidden(p) === true });
+    }),
     app: opts.app,
     cors,
     live: undefined, // set by listen() with --live
@@ -245,6 +249,12 @@ function refuse(res: ServeResponse, r: Extract<GateResult, { ok: false }>): void
   if (r.body === undefined) return sendError(res, r.status, r.detail);
   res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
   res.end(res.req.method === 'HEAD' ? undefined : r.body);
+}
+
+/** `make()` on the first call; the same promise after. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
 }
 
 function realRoot(dir: string): string {

@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import { AppShapeError } from './detect.js';
 import { missingPackage } from './missing-package.js';
 import type { IncomingMessage } from 'node:http';
-import { escapeHtml } from '../static/listing.js';
+import { escapeHtml } from '../html.js';
 import { isLoopbackAddress } from '../host-check.js';
 import { sendError } from '../pages.js';
 import type { ServeResponse } from '../serve-response.js';

@@ -14,7 +14,8 @@ import type { ListingCache } from '../static/listing.js';
 
 export interface RespondContext {
   sender: FileSender;
-  listings: ListingCache;
+  /** The listing cache, made on the first listing. */
+  listings: () => Promise<ListingCache>;
   app: AppRouter | undefined;
   cors: boolean;
   /** --upload: the size cap, the served root and the files an upload must never create. */
@@ -102,7 +103,7 @@ function sendScript(req: IncomingMessage, res: ServeResponse, body: string): voi
 }
 
 async function sendListing(ctx: RespondContext, req: IncomingMessage, res: ServeResponse, d: Extract<Decision, { kind: 'listing' }>): Promise<void> {
-  const body = await ctx.listings.render(d.path, d.stat, d.segments, d.query, d.json);
+  const body = await (await ctx.listings()).render(d.path, d.stat, d.segments, d.query, d.json);
   res.setHeader('Content-Type', d.json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('Vary', 'Accept');

@@ -28,12 +28,8 @@ export interface PageOptions {
   uploadScript: string | undefined;
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escape text for HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
-}
+export { escapeHtml } from '../html.js';
+import { escapeHtml } from '../html.js';
 
 function formatDate(d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
