@@ -3,7 +3,6 @@
 // Each request arrives with the server's routing decision (TARGET_HEADER): mounts are never
 // matched again here. A request's error goes back on that request's answer (ERROR_HEADER).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import inspector from 'node:inspector';
 import type { InspectAddress } from '../options.js';
 import type { Duplex } from 'node:stream';
 import { runApp, type RequestMeta } from './adapters.js';
@@ -23,12 +22,16 @@ function deps(): string[] {
   return [...importedFiles];
 }
 
+/** node:inspector, loaded only with --inspect (synchronously, not through the app's loader). */
+const inspectorModule = (): typeof import('node:inspector') => process.getBuiltinModule('node:inspector');
+
 /**
  * Open the inspector at the address every app process of this server uses. The previous
  * process let go of it just before (the server waits for that), but a port can take a moment to
  * free up: retry for a short while. Node says "Debugger listening on …" itself.
  */
 async function openInspector(addr: InspectAddress): Promise<string | undefined> {
+  const inspector = inspectorModule();
   const deadline = Date.now() + 2000;
   for (;;) {
     inspector.open(addr.port, addr.host);
@@ -136,7 +139,7 @@ process.on('message', (msg: ToChild) => {
   if (msg.type === 'load') void load(msg);
   else if (msg.type === 'drain') drain();
   else if (msg.type === 'inspector-close') {
-    inspector.close();
+    inspectorModule().close();
     send({ type: 'inspector-closed' });
   }
 });
