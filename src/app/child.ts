@@ -6,7 +6,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { InspectAddress } from '../options.js';
 import type { Duplex } from 'node:stream';
 import { runApp, type RequestMeta } from './adapters.js';
-import { describeError, failureStatus } from './error-info.js';
+import { describeError, failureStatus } from './error-describe.js';
 import { collectRequired, importedFiles, loadMounts, registerLoader, type LoadedMount } from './load.js';
 import { decodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer, type FromChild, type ToChild, type WireTarget } from './protocol.js';
 
@@ -155,5 +155,9 @@ process.on('unhandledRejection', (reason) => {
   process.send(msg, () => process.exit(70));
 });
 
+// Stacks point into the app's own sources (tsx's inline maps, or a compiled app's .map files).
+// Switched on here, not with --enable-source-maps, so that serve-here's own modules, already
+// loaded, are not read for maps on every start.
+process.setSourceMapsEnabled(true);
 await registerLoader();
 send({ type: 'booted' });

@@ -12,10 +12,11 @@ import type { FromChild, ToChild } from './protocol.js';
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
 /**
- * Node flags of every app process: source maps for stacks that point into the app's own files;
- * a 1 MiB V8 semi-space (young generation), so a process does not keep 16–32 MiB of it.
+ * Node flags of every app process: a 1 MiB V8 semi-space (young generation), so a process does
+ * not keep 16–32 MiB of it. (Source maps are switched on by child.ts once its own modules are
+ * in, so only the app's files pay for them.)
  */
-const APP_FLAGS = ['--enable-source-maps', '--max-semi-space-size=1'];
+const APP_FLAGS = ['--max-semi-space-size=1'];
 
 export type ProcessState = 'standby' | 'loading' | 'ready' | 'draining' | 'dead';
 
