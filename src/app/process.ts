@@ -53,8 +53,9 @@ export interface LoadOptions {
 export type ExitInfo = { how: string };
 
 export class AppProcess {
-  readonly id: number;
-  readonly socketPath: string;
+  /** Both set by the supervisor (see place()); a process spawned early has neither yet. */
+  id: number;
+  socketPath: string;
   readonly child: ChildProcess;
   readonly exited: Promise<ExitInfo>;
   state: ProcessState = 'standby';
@@ -89,7 +90,7 @@ export class AppProcess {
       this.state = 'dead';
       resolveBoot(false);
       for (const agent of this.agents) agent.destroy();
-      rmSync(this.socketPath, { force: true });
+      if (this.socketPath !== '') rmSync(this.socketPath, { force: true });
       resolveExit({ how });
     };
     // Every way a child can end: `exit`, or `error` with no `exit` ever (a fork that failed,
@@ -108,6 +109,12 @@ export class AppProcess {
       else if (msg.type === 'fatal') this.onFatal?.(msg.error);
       this.#onMessage?.(msg);
     });
+  }
+
+  /** Give the process its number and socket (a process spawned early gets them when adopted). */
+  place(id: number, socketPath: string): void {
+    this.id = id;
+    this.socketPath = socketPath;
   }
 
   /** Import the apps in this process; resolves once it listens, or with why it could not. */

@@ -59,6 +59,9 @@ export class ReloadingBackend implements AppBackend {
 
   /** Start the first app process and the watcher; resolves once the app is ready or failed. */
   async start(): Promise<void> {
+    // The app process is spawned first (synchronously, in reload's first step): it boots while
+    // the watcher sets up.
+    const first = this.#supervisor.reload([]); // bounded by the load watchdog
     if (this.#o.opts.watch) {
       this.#watcher = new Watcher({
         isRelevant: (p) => this.#isRelevant(p),
@@ -68,7 +71,7 @@ export class ReloadingBackend implements AppBackend {
       });
       this.#watcher.watchFiles([...this.#files, ...this.#o.configFiles]);
     }
-    await this.#supervisor.reload([]); // bounded by the load watchdog
+    await first;
     await this.#watcher?.ready();
   }
 

@@ -10,6 +10,7 @@ import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from '../app/error-info.js';
 import type { MountSpec } from '../app/load.js';
 import { AppProcess, type LoadResult } from '../app/process.js';
+import { takeEarly } from '../app/early.js';
 import { Backoff } from './backoff.js';
 
 /**
@@ -129,8 +130,8 @@ export class Supervisor {
     this.hold();
     // A standby booted in a folder that was since deleted (and maybe made again) has lost its
     // working directory: Node's loader can hang in it, so it is replaced.
-    const cwdNow = await folderId(START_CWD);
-    if (freshEnv || this.#standbyCwd !== cwdNow) {
+    // (No standby, e.g. the first load: nothing to check, and the spawn below starts at once.)
+    if (this.#standby !== undefined && (freshEnv || this.#standbyCwd !== (await folderId(START_CWD)))) {
       this.#standby?.kill(freshEnv ? 'the environment changed' : 'its folder was replaced');
       this.#standby = undefined;
     }
@@ -190,7 +191,10 @@ export class Supervisor {
 
   #spawn(): AppProcess {
     void folderId(START_CWD).then((id) => (this.#standbyCwd = id));
-    const proc = new AppProcess({ id: this.#nextId, env: this.#o.env(), socketPath: join(this.#dir, `app-${this.#nextId}.sock`), cwd: START_CWD });
+    const env = this.#o.env();
+    const socketPath = join(this.#dir, `app-${this.#nextId}.sock`);
+    const proc = takeEarly(env, START_CWD) ?? new AppProcess({ id: this.#nextId, env, socketPath, cwd: START_CWD });
+    proc.place(this.#nextId, socketPath);
     this.#nextId++;
     this.#all.add(proc);
     proc.onFatal = (error) => this.#o.log.error(`${stamp(this.#o.log)} ✖ ${error.title}: ${error.message}`);
