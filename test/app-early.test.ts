@@ -21,6 +21,11 @@ early('only command lines that run app processes spawn one', () => {
   assert.not.ok(runsAppProcesses(['--version', '--app', 'app.ts']));
   assert.not.ok(runsAppProcesses(['export', 'docker', '--app', 'app.ts']));
   assert.not.ok(runsAppProcesses(['--', '--app']));
+  // Another environment for the apps: spawned later, once it is known.
+  assert.not.ok(runsAppProcesses(['--app', 'app.ts', '--env-file', '.env']));
+  assert.not.ok(runsAppProcesses(['--app', 'app.ts', '--env-file=.env']));
+  assert.not.ok(runsAppProcesses(['--app', 'app.ts', '--host']));
+  assert.not.ok(runsAppProcesses(['--host=0.0.0.0', '--app', 'app.ts']));
 });
 
 early('spawned with another environment: killed, never adopted', () => {

@@ -8,8 +8,10 @@ import { AppProcess } from './process.js';
 let early: { proc: AppProcess; env: NodeJS.ProcessEnv; cwd: string } | undefined;
 
 /**
- * Whether a command line runs app processes (--app, watch mode). A quick look at argv, before
- * the real parse: a wrong guess only costs a process that is killed unused.
+ * Whether a command line runs app processes (--app, watch mode) with serve-here's own
+ * environment. A quick look at argv, before the real parse: a wrong guess only costs a process
+ * that is killed unused. An --env-file, or a --host that may make the server shared (apps then get
+ * NODE_ENV=production), changes the apps' environment: no early process then.
  */
 export function runsAppProcesses(argv: string[]): boolean {
   if (argv[0] === 'export') return false;
@@ -17,7 +19,7 @@ export function runsAppProcesses(argv: string[]): boolean {
   for (const arg of argv) {
     if (arg === '--') break;
     if (arg === '--app' || arg.startsWith('--app=')) app = true;
-    else if (['--no-watch', '--workers', '-h', '--help', '-v', '--version'].includes(arg) || arg.startsWith('--workers=')) return false;
+    else if (['--no-watch', '--workers', '--env-file', '--host', '-h', '--help', '-v', '--version'].includes(arg) || /^--(workers|env-file|host)=/.test(arg)) return false;
   }
   return app;
 }
