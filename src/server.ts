@@ -1,6 +1,8 @@
 // The HTTP server: wiring only. Every request and every upgrade reads top to bottom:
 // gate (Host check; access control next) → route (a Decision) → respond.
-import http, { type IncomingMessage } from 'node:http';
+import type * as Http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from './node-http.js';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -65,7 +67,7 @@ export interface ServerOptions {
 }
 
 export interface ServeHere {
-  readonly server: http.Server<typeof IncomingMessage, typeof ServeResponse>;
+  readonly server: Http.Server<typeof IncomingMessage, typeof ServeResponse>;
   readonly root: string;
   /** Listen; resolves to the bound address (the real port when 0 was asked). */
   listen(opts: ListenOptions): Promise<AddressInfo>;
@@ -118,7 +120,7 @@ export function createServer(opts: ServerOptions): ServeHere {
     connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeout / 4))),
   };
   // An https.Server is an http.Server with TLS under it: the same events and options.
-  const server = (opts.tls === undefined ? http.createServer(serverOptions) : https.createServer({ ...serverOptions, ...opts.tls })) as http.Server<typeof IncomingMessage, typeof ServeResponse>;
+  const server = (opts.tls === undefined ? http.createServer(serverOptions) : https.createServer({ ...serverOptions, ...opts.tls })) as Http.Server<typeof IncomingMessage, typeof ServeResponse>;
   // One more than the limit, so route() can tell "too many" (431) from "exactly the limit".
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
   server.timeout = opts.idleTimeout ?? 120_000;

@@ -2,7 +2,8 @@
 // standby); on `load` it imports the apps, serves them on a private Unix socket and says `ready`.
 // Each request arrives with the server's routing decision (TARGET_HEADER): mounts are never
 // matched again here. A request's error goes back on that request's answer (ERROR_HEADER).
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../node-http.js';
 import type { InspectAddress } from '../options.js';
 import type { Duplex } from 'node:stream';
 import { runApp, type RequestMeta } from './adapters.js';
@@ -14,7 +15,7 @@ const send = (msg: FromChild): void => {
   if (process.connected) process.send?.(msg);
 };
 
-let server: http.Server | undefined;
+let server: Server | undefined;
 let draining = false;
 
 function deps(): string[] {

@@ -1,12 +1,14 @@
 // App errors rendered as a page or a terminal block. The plain data (AppErrorInfo, describeError)
 // lives in error-describe.ts, which the app process loads without the server's page code.
-import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { escapeHtml } from '../static/listing.js';
 import { isLoopbackAddress } from '../host-check.js';
 import { sendError } from '../pages.js';
 import type { ServeResponse } from '../serve-response.js';
 import type { AppErrorInfo } from './error-describe.js';
+import { http } from '../node-http.js';
+
+const { STATUS_CODES } = http;
 
 export { codeFrame, describeError, failureStatus, locate, type AppErrorInfo } from './error-describe.js';
 
