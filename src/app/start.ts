@@ -1,6 +1,7 @@
 // Start app hosting for the CLI: in reloading app processes, or in process with --no-watch.
 // The backends load lazily so --no-watch never loads the watcher and the process manager.
 import { statSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { resolve } from 'node:path';
 import type { Logger } from '../log.js';
 import type { Options } from '../options.js';
@@ -43,6 +44,10 @@ export async function startAppHost(opts: Options, root: string, log: Logger): Pr
     const backend = await startInProcess(opts, root, log);
     return new Router(opts, root, { ...backend, describe: () => [...backend.describe(), ...extra] });
   }
+  // This process now forwards every app request: V8 would grow its young generation to 16–32 MiB
+  // under that load. Kept at its initial size instead (the app processes get the same with
+  // --max-semi-space-size=1, which cannot be set once a process runs; this flag can).
+  setFlagsFromString('--semi-space-growth-factor=1');
   const { ReloadingBackend } = await import('./reloading.js');
   const { timingFromEnv } = await import('../reload/timing.js');
   const backend = new ReloadingBackend({
