@@ -92,6 +92,7 @@ export class ReloadingBackend implements AppBackend {
 
   /** The banner is out: say what happened at start-up (a failed first load) under it. */
   afterBanner(): void {
+    this.#supervisor.prewarm();
     const held = this.#afterBanner ?? [];
     this.#afterBanner = undefined;
     for (const say of held) say();

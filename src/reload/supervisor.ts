@@ -48,7 +48,7 @@ export interface SupervisorOptions {
   timing: Timing;
   /** Called with each load's outcome (the reloading backend logs it and updates what it watches). */
   onLoaded: (result: LoadResult, changed: string[], ms: number) => void;
-  /** Start standbys ahead of the next save (off without watching). */
+  /** Start standbys ahead of the next save (off without watching), from the first prewarm() call. */
   prewarm: boolean;
   /** --inspect: each app process opens the inspector here, and a silent one is never killed. */
   inspect: InspectAddress | undefined;
@@ -72,6 +72,8 @@ export class Supervisor {
   #closing = false;
   #seq = 0;
   #heartbeat: NodeJS.Timeout;
+  /** Standbys are spawned from the first prewarm() on: not while the server still starts (see prewarm). */
+  #prewarming = false;
   /** The process already warned about as stopped (--inspect), so the warning comes once per stop. */
   #stoppedWarned: AppProcess | undefined;
 
@@ -186,7 +188,18 @@ export class Supervisor {
     if (old !== undefined && old !== this.#current) old.drain(this.#o.timing.drainTimeoutMs);
     this.#o.onLoaded(result, changed, Math.round(performance.now() - started));
     this.#release();
-    if (this.#o.prewarm && !this.#closing) this.#standby ??= this.#spawn();
+    if (this.#prewarming && !this.#closing) this.#standby ??= this.#spawn();
+  }
+
+  /**
+   * Keep a standby booted from now on (with `prewarm`). Called once the server listens and its
+   * banner is out, so the standby's boot does not compete with the first requests' way in.
+   */
+  prewarm(): void {
+    if (!this.#o.prewarm || this.#prewarming) return;
+    this.#prewarming = true;
+    // A load under way spawns it when it is done: booting costs CPU the load needs.
+    if (this.#loading === undefined && !this.#closing) this.#standby ??= this.#spawn();
   }
 
   #spawn(): AppProcess {
