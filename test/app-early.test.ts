@@ -69,3 +69,19 @@ early('the same environment and folder: adopted, and it loads and serves the app
 });
 
 early.run();
+
+const lean = suite('start-up modules');
+
+// On Node 22+, `import … from 'node:http'` builds a namespace that reads http's lazy WebSocket
+// exports and loads undici (about 50 ms on Node 24); the inspector is for --inspect only.
+lean('the server and the app process load neither undici nor the inspector at start', async () => {
+  const dist = new URL('../src/', import.meta.url).href;
+  const script = `
+    await Promise.all(['cli.js', 'server.js', 'app/start.js', 'app/reloading.js', 'app/adapters.js', 'app/load.js', 'app/error-describe.js', 'app/protocol.js'].map((m) => import(${JSON.stringify(dist)} + m)));
+    console.log(JSON.stringify(process.moduleLoadList.filter((m) => /undici/.test(m) || m === 'NativeModule inspector')));`;
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(JSON.parse(out), []);
+});
+
+lean.run();
