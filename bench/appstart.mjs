@@ -3,7 +3,7 @@
 // N starts) and the process tree's RSS after a short wrk load, against `node -e 0` and a bare
 // node:http server as the floor. Bounded, 127.0.0.1 only; every process started is ended by PID.
 //
-//   node bench/appstart.mjs [--runs 7] [--node /path/to/node] [--wrk 3]
+//   node bench/appstart.mjs [--runs 7] [--node /path/to/node] [--wrk 0 to skip memory] [--only NAME] [--base DIR]
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
