@@ -7,7 +7,7 @@ import { parseOptions, type Options, type RawFlags } from './options.js';
 import { errorCode, ServeHereError } from './errors.js';
 import { buildProgram as buildCommand } from './program.js';
 import { checkApps, checkDir, checkEnvFile, insideWarnings } from './preflight.js';
-import { createServer, type ServeHere } from './server.js';
+import type { ServeHere } from './server.js';
 import { localUrl, networkUrls, openBrowser, printBanner, type BannerInfo } from './banner.js';
 import type { ShareBanner } from './share/setup.js';
 import type { AddressInfo } from 'node:net';
@@ -62,7 +62,7 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
   const setup = opts.auth !== undefined || opts.https || !isLoopbackAddress(opts.host) ? await import('./share/setup.js') : undefined;
   const auth = setup?.authFor(opts);
   const tls = await setup?.tlsFor(opts);
-  const apps = await startApps(opts, root, log);
+  const { apps, createServer } = await startAppsAndServer(opts, root, log);
   const serveHere = createServer({
     root,
     dotfiles: opts.dotfiles,
@@ -169,6 +169,23 @@ async function runPrimary(opts: Options, log: Logger): Promise<void> {
     for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: 'serve-here:stop' }, () => {});
   };
   for (const signal of STOP_SIGNALS) process.on(signal, stop);
+}
+
+/**
+ * Load the server's own modules and start the apps. With app processes (watch mode) the first
+ * one is spawned before the server's modules load, so its boot (node, then the TypeScript
+ * loader) runs beside that work instead of after it. In process (--no-watch), the server's
+ * modules load first: the app's loader, registered in this process, must never see them.
+ */
+async function startAppsAndServer(opts: Options, root: string, log: Logger): Promise<{ apps: AppRouter | undefined; createServer: typeof import('./server.js').createServer }> {
+  if (!opts.watch || opts.apps.length === 0) {
+    const { createServer } = await import('./server.js');
+    return { apps: await startApps(opts, root, log), createServer };
+  }
+  const starting = startApps(opts, root, log);
+  starting.catch(() => {}); // awaited below, once the server's modules are in
+  const { createServer } = await import('./server.js');
+  return { apps: await starting, createServer };
 }
 
 async function startApps(opts: Options, root: string, log: Logger): Promise<AppRouter | undefined> {

@@ -1,8 +1,10 @@
 // Small built-in pages: errors the server itself answers with (4xx/5xx), always escaped.
-import { STATUS_CODES } from 'node:http';
 import type { ServeResponse } from './serve-response.js';
 import { escapeHtml } from './html.js';
 import { LruMap } from './static/lru.js';
+import { http } from './node-http.js';
+
+const { STATUS_CODES } = http;
 
 /** Rendered pages by status and detail: the same few (404 "Nothing here.", 403, 400 reasons) recur. */
 const pages = new LruMap<string, Buffer>(64);

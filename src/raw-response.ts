@@ -1,7 +1,9 @@
 // Responses written straight to a socket, where there is no ServerResponse: requests the parser
 // refused (RFC 9110/9112 statuses) and refused upgrades. Same headers as every other answer.
-import { STATUS_CODES } from 'node:http';
+import { http } from './node-http.js';
 import type { Duplex } from 'node:stream';
+
+const { STATUS_CODES } = http;
 
 /** One complete `Connection: close` response with a short plain-text body. */
 export function rawResponse(status: number, detail?: string): string {

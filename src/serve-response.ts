@@ -1,14 +1,15 @@
 // The ServerResponse subclass every request gets: when it started, who answered, the one place
 // where response body bytes are counted for the log, and (with --live) the one place where the
 // live-reload tag enters HTML bodies, whoever wrote them: files, listings, error pages, apps.
-import { ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { http } from './node-http.js';
 import { performance } from 'node:perf_hooks';
 import { inject, injectionPoint, liveEtag, TAG_LENGTH } from './live/inject.js';
 
 type Chunk = string | Uint8Array;
 
 /** Node's `ServerResponse` with the facts the request log needs (named apart from fetch's `Response`). */
-export class ServeResponse extends ServerResponse<IncomingMessage> {
+export class ServeResponse extends http.ServerResponse<IncomingMessage> {
   /** When the request arrived (performance.now()). */
   readonly started = performance.now();
   /** Who answered: "static", or the app mount's label. */

@@ -1,7 +1,9 @@
 // The HTTP server: wiring only. Every request and every upgrade reads top to bottom:
 // gate (Host check; access control next) → route (a Decision) → respond.
-import http, { type IncomingMessage } from 'node:http';
+import type * as Http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
+import { http } from './node-http.js';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realpathSync, statSync } from 'node:fs';
@@ -67,7 +69,7 @@ export interface ServerOptions {
 }
 
 export interface ServeHere {
-  readonly server: http.Server<typeof IncomingMessage, typeof ServeResponse>;
+  readonly server: Http.Server<typeof IncomingMessage, typeof ServeResponse>;
   readonly root: string;
   /** Listen; resolves to the bound address (the real port when 0 was asked). */
   listen(opts: ListenOptions): Promise<AddressInfo>;
@@ -125,7 +127,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   };
   // An https.Server is an http.Server with TLS under it: the same events and options. node:https
   // (and TLS under it) is loaded only when serving HTTPS, so a plain start does not pay for it.
-  const server = (opts.tls === undefined ? http.createServer(serverOptions) : (require('node:https') as typeof import('node:https')).createServer({ ...serverOptions, ...opts.tls })) as http.Server<typeof IncomingMessage, typeof ServeResponse>;
+  const server = (opts.tls === undefined ? http.createServer(serverOptions) : (require('node:https') as typeof import('node:https')).createServer({ ...serverOptions, ...opts.tls })) as Http.Server<typeof IncomingMessage, typeof ServeResponse>;
   // One more than the limit, so route() can tell "too many" (431) from "exactly the limit".
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
   server.timeout = opts.idleTimeout ?? 120_000;

@@ -15,7 +15,7 @@ const HEADER = 9;
 /** Bytes a stream may have in flight, unread by the other side: what bounds memory per connection. */
 export const WINDOW = 256 * 1024;
 
-type Transport = Duplex & { cork(): void; uncork(): void };
+type Transport = Duplex & { cork(): void; uncork(): void; ref?(): unknown; unref?(): unknown };
 
 const gone = (): Error => Object.assign(new Error('The app process closed the connection'), { code: 'ECONNRESET' });
 
@@ -50,6 +50,15 @@ export class Channel {
     this.#streams.set(id, socket);
     this.frame(id, OPEN);
     return socket;
+  }
+
+  /** Whether the channel keeps this process's event loop alive (an early app process does not until adopted). */
+  ref(): void {
+    this.#transport.ref?.();
+  }
+
+  unref(): void {
+    this.#transport.unref?.();
   }
 
   get streams(): number {

@@ -2,14 +2,14 @@
 // standby); on `load` it imports the apps, serves them on a private Unix socket and says `ready`.
 // Each request arrives with the server's routing decision (TARGET_HEADER): mounts are never
 // matched again here. A request's error goes back on that request's answer (ERROR_HEADER).
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import inspector from 'node:inspector';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { http } from '../node-http.js';
 import { Channel } from './channel.js';
 import type { InspectAddress } from '../options.js';
 import type { Duplex } from 'node:stream';
 import { runApp, type RequestMeta } from './adapters.js';
-import { describeError, failureStatus } from './error-info.js';
+import { describeError, failureStatus } from './error-describe.js';
 import { collectRequired, importedFiles, loadMounts, registerLoader, type LoadedMount } from './load.js';
 import { decodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer, type FromChild, type ToChild, type WireTarget } from './protocol.js';
 
@@ -17,7 +17,7 @@ const send = (msg: FromChild): void => {
   if (process.connected) process.send?.(msg);
 };
 
-let server: http.Server | undefined;
+let server: Server | undefined;
 const channel = new Channel(new Socket({ fd: 4, readable: true, writable: true }));
 let draining = false;
 
@@ -26,12 +26,16 @@ function deps(): string[] {
   return [...importedFiles];
 }
 
+/** node:inspector, loaded only with --inspect (synchronously, not through the app's loader). */
+const inspectorModule = (): typeof import('node:inspector') => process.getBuiltinModule('node:inspector');
+
 /**
  * Open the inspector at the address every app process of this server uses. The previous
  * process let go of it just before (the server waits for that), but a port can take a moment to
  * free up: retry for a short while. Node says "Debugger listening on …" itself.
  */
 async function openInspector(addr: InspectAddress): Promise<string | undefined> {
+  const inspector = inspectorModule();
   const deadline = Date.now() + 2000;
   for (;;) {
     inspector.open(addr.port, addr.host);
@@ -141,7 +145,7 @@ process.on('message', (msg: ToChild) => {
   if (msg.type === 'load') void load(msg);
   else if (msg.type === 'drain') drain();
   else if (msg.type === 'inspector-close') {
-    inspector.close();
+    inspectorModule().close();
     send({ type: 'inspector-closed' });
   }
 });
@@ -157,5 +161,9 @@ process.on('unhandledRejection', (reason) => {
   process.send(msg, () => process.exit(70));
 });
 
+// Stacks point into the app's own sources (tsx's inline maps, or a compiled app's .map files).
+// Switched on here, not with --enable-source-maps, so that serve-here's own modules, already
+// loaded, are not read for maps on every start.
+process.setSourceMapsEnabled(true);
 await registerLoader();
 send({ type: 'booted' });

@@ -13,6 +13,13 @@ import type { FromChild, ToChild } from './protocol.js';
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
+/**
+ * Node flags of every app process: a 1 MiB V8 semi-space (young generation), so a process does
+ * not keep 16–32 MiB of it. (Source maps are switched on by child.ts once its own modules are
+ * in, so only the app's files pay for them.)
+ */
+const APP_FLAGS = ['--max-semi-space-size=1'];
+
 export type ProcessState = 'standby' | 'loading' | 'ready' | 'draining' | 'dead';
 
 export type LoadResult =
@@ -48,8 +55,9 @@ export interface LoadOptions {
 export type ExitInfo = { how: string };
 
 export class AppProcess {
-  readonly id: number;
-  readonly socketPath: string;
+  /** Both set by the supervisor (see place()); a process spawned early has neither yet. */
+  id: number;
+  socketPath: string;
   readonly child: ChildProcess;
   readonly exited: Promise<ExitInfo>;
   state: ProcessState = 'standby';
@@ -76,7 +84,7 @@ export class AppProcess {
     this.socketPath = opts.socketPath;
     // detached: its own process group, so the terminal's Ctrl-C (SIGINT to the whole group)
     // reaches only the server, which then lets in-flight app requests finish.
-    this.child = fork(CHILD, [], { execArgv: ['--enable-source-maps'], env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'], detached: true });
+    this.child = fork(CHILD, [], { execArgv: APP_FLAGS, env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'], detached: true });
     this.channel = new Channel(this.child.stdio[4] as Socket);
     let resolveBoot!: (ok: boolean) => void;
     this.#booted = new Promise((r) => (resolveBoot = r));
@@ -88,7 +96,7 @@ export class AppProcess {
       resolveBoot(false);
       for (const agent of this.agents) agent.destroy();
       this.channel.close();
-      rmSync(this.socketPath, { force: true });
+      if (this.socketPath !== '') rmSync(this.socketPath, { force: true });
       resolveExit({ how });
     };
     // Every way a child can end: `exit`, or `error` with no `exit` ever (a fork that failed,
@@ -107,6 +115,12 @@ export class AppProcess {
       else if (msg.type === 'fatal') this.onFatal?.(msg.error);
       this.#onMessage?.(msg);
     });
+  }
+
+  /** Give the process its number and socket (a process spawned early gets them when adopted). */
+  place(id: number, socketPath: string): void {
+    this.id = id;
+    this.socketPath = socketPath;
   }
 
   /** Import the apps in this process; resolves once it listens, or with why it could not. */

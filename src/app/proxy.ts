@@ -3,7 +3,9 @@
 // stalled body, bytes past Content-Length) reaches another client's response, and the app sees
 // one socket per client. Request connections are streams inside the process's channel
 // (channel.ts); an upgrade gets a real connection to the private Unix socket, spliced as is.
-import http, { type IncomingMessage } from 'node:http';
+import type * as Http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../node-http.js';
 import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream';
@@ -22,9 +24,9 @@ export type ForwardOutcome =
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
 
 /** The pinned app connection of a client connection, for one app process at a time. */
-const pins = new WeakMap<Socket, { proc: AppProcess; agent: http.Agent }>();
+const pins = new WeakMap<Socket, { proc: AppProcess; agent: Http.Agent }>();
 
-function agentFor(client: Socket, proc: AppProcess): http.Agent {
+function agentFor(client: Socket, proc: AppProcess): Http.Agent {
   const pin = pins.get(client);
   if (pin !== undefined && pin.proc === proc) return pin.agent;
   pin?.agent.destroy(); // the client's previous app process (before a reload)

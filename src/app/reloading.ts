@@ -59,6 +59,9 @@ export class ReloadingBackend implements AppBackend {
 
   /** Start the first app process and the watcher; resolves once the app is ready or failed. */
   async start(): Promise<void> {
+    // The app process is spawned first (synchronously, in reload's first step): it boots while
+    // the watcher sets up.
+    const first = this.#supervisor.reload([]); // bounded by the load watchdog
     if (this.#o.opts.watch) {
       this.#watcher = new Watcher({
         isRelevant: (p) => this.#isRelevant(p),
@@ -68,7 +71,7 @@ export class ReloadingBackend implements AppBackend {
       });
       this.#watcher.watchFiles([...this.#files, ...this.#o.configFiles]);
     }
-    await this.#supervisor.reload([]); // bounded by the load watchdog
+    await first;
     await this.#watcher?.ready();
   }
 
@@ -89,6 +92,7 @@ export class ReloadingBackend implements AppBackend {
 
   /** The banner is out: say what happened at start-up (a failed first load) under it. */
   afterBanner(): void {
+    this.#supervisor.prewarm();
     const held = this.#afterBanner ?? [];
     this.#afterBanner = undefined;
     for (const say of held) say();

@@ -1,6 +1,8 @@
 // What an app answers is checked before it reaches the wire: a response node would refuse (or a
 // body that fails) becomes an AppResponseError, which the host answers with 502, never a crash.
-import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { http } from '../node-http.js';
+
+const { validateHeaderName, validateHeaderValue } = http;
 
 /** The app's answer cannot be sent as HTTP (bad status, header or body); the caller answers 502. */
 export class AppResponseError extends Error {

@@ -10,6 +10,7 @@ import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from '../app/error-info.js';
 import type { MountSpec } from '../app/load.js';
 import { AppProcess, type LoadResult } from '../app/process.js';
+import { takeEarly } from '../app/early.js';
 import { Backoff } from './backoff.js';
 
 /**
@@ -47,7 +48,7 @@ export interface SupervisorOptions {
   timing: Timing;
   /** Called with each load's outcome (the reloading backend logs it and updates what it watches). */
   onLoaded: (result: LoadResult, changed: string[], ms: number) => void;
-  /** Start standbys ahead of the next save (off without watching). */
+  /** Start standbys ahead of the next save (off without watching), from the first prewarm() call. */
   prewarm: boolean;
   /** --inspect: each app process opens the inspector here, and a silent one is never killed. */
   inspect: InspectAddress | undefined;
@@ -71,6 +72,8 @@ export class Supervisor {
   #closing = false;
   #seq = 0;
   #heartbeat: NodeJS.Timeout;
+  /** Standbys are spawned from the first prewarm() on: not while the server still starts (see prewarm). */
+  #prewarming = false;
   /** The process already warned about as stopped (--inspect), so the warning comes once per stop. */
   #stoppedWarned: AppProcess | undefined;
 
@@ -129,8 +132,8 @@ export class Supervisor {
     this.hold();
     // A standby booted in a folder that was since deleted (and maybe made again) has lost its
     // working directory: Node's loader can hang in it, so it is replaced.
-    const cwdNow = await folderId(START_CWD);
-    if (freshEnv || this.#standbyCwd !== cwdNow) {
+    // (No standby, e.g. the first load: nothing to check, and the spawn below starts at once.)
+    if (this.#standby !== undefined && (freshEnv || this.#standbyCwd !== (await folderId(START_CWD)))) {
       this.#standby?.kill(freshEnv ? 'the environment changed' : 'its folder was replaced');
       this.#standby = undefined;
     }
@@ -185,12 +188,26 @@ export class Supervisor {
     if (old !== undefined && old !== this.#current) old.drain(this.#o.timing.drainTimeoutMs);
     this.#o.onLoaded(result, changed, Math.round(performance.now() - started));
     this.#release();
-    if (this.#o.prewarm && !this.#closing) this.#standby ??= this.#spawn();
+    if (this.#prewarming && !this.#closing) this.#standby ??= this.#spawn();
+  }
+
+  /**
+   * Keep a standby booted from now on (with `prewarm`). Called once the server listens and its
+   * banner is out, so the standby's boot does not compete with the first requests' way in.
+   */
+  prewarm(): void {
+    if (!this.#o.prewarm || this.#prewarming) return;
+    this.#prewarming = true;
+    // A load under way spawns it when it is done: booting costs CPU the load needs.
+    if (this.#loading === undefined && !this.#closing) this.#standby ??= this.#spawn();
   }
 
   #spawn(): AppProcess {
     void folderId(START_CWD).then((id) => (this.#standbyCwd = id));
-    const proc = new AppProcess({ id: this.#nextId, env: this.#o.env(), socketPath: join(this.#dir, `app-${this.#nextId}.sock`), cwd: START_CWD });
+    const env = this.#o.env();
+    const socketPath = join(this.#dir, `app-${this.#nextId}.sock`);
+    const proc = takeEarly(env, START_CWD) ?? new AppProcess({ id: this.#nextId, env, socketPath, cwd: START_CWD });
+    proc.place(this.#nextId, socketPath);
     this.#nextId++;
     this.#all.add(proc);
     proc.onFatal = (error) => this.#o.log.error(`${stamp(this.#o.log)} ✖ ${error.title}: ${error.message}`);
