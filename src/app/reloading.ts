@@ -27,6 +27,9 @@ export interface ReloadingOptions {
   env: () => NodeJS.ProcessEnv;
 }
 
+/** How long after the banner the standby app process is booted. */
+const PREWARM_DELAY_MS = 500;
+
 export class ReloadingBackend implements AppBackend {
   #o: ReloadingOptions;
   #supervisor: Supervisor;
@@ -90,9 +93,14 @@ export class ReloadingBackend implements AppBackend {
     return this.#descriptions;
   }
 
-  /** The banner is out: say what happened at start-up (a failed first load) under it. */
+  /**
+   * The banner is out: say what happened at start-up (a failed first load) under it, and boot the
+   * standby a little later. Spawning it forks this process and its boot takes a CPU: right after
+   * the banner, that delayed the first requests by 25–30 ms (bench/README.md). A save before then
+   * spawns a process at once, as it would without a standby.
+   */
   afterBanner(): void {
-    this.#supervisor.prewarm();
+    setTimeout(() => this.#supervisor.prewarm(), PREWARM_DELAY_MS).unref();
     const held = this.#afterBanner ?? [];
     this.#afterBanner = undefined;
     for (const say of held) say();
