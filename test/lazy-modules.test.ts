@@ -2,9 +2,9 @@
 // listings and mime's full table come in with the flag or the first request that needs them.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeTree, removeTree } from './helpers/server.js';
+import { scriptResult } from './helpers/script.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
@@ -37,13 +37,7 @@ function modulesLoaded(args: string[], path = '/'): Promise<string[]> {
     write('MODULES ' + JSON.stringify(seen) + '\\n');
     process.exit(0);
   `;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      const m = /MODULES (.*)/.exec(stdout);
-      if (m === null) return reject(new Error(`no module list (${error?.message ?? 'exit 0'}): ${stdout}${stderr}`));
-      resolve(JSON.parse(m[1] as string) as string[]);
-    });
-  });
+  return scriptResult(script, 'MODULES', { ...process.env, NO_COLOR: '1' }).then((list) => JSON.parse(list) as string[]);
 }
 
 const LAZY = ['/node_modules/chokidar/', '/node_modules/mime/', '/node_modules/uqr/', '/node_modules/client-zip/', 'node:https', 'node:child_process', '/src/live/hub.js', '/src/live/client.js', '/src/live/folder-watch.js', '/src/share/access.js', '/src/share/setup.js', '/src/share/upload.js', '/src/share/zip.js', '/src/static/listing.js'];

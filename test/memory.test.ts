@@ -2,9 +2,9 @@
 // except when the apps run in the same process (--no-watch), whose allocation is theirs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeTree, removeTree } from './helpers/server.js';
+import { scriptResult } from './helpers/script.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
@@ -20,13 +20,7 @@ function youngGenerationAfterChurn(args: string[]): Promise<number> {
     process.stdout.write('NEW_SPACE ' + space.space_size + '\\n');
     process.exit(0);
   `;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const m = /NEW_SPACE (\d+)/.exec(stdout);
-      if (m === null) return reject(new Error(`no figure (${error?.message ?? 'exit 0'}): ${stdout}${stderr}`));
-      resolve(Number(m[1]) / 1048576);
-    });
-  });
+  return scriptResult(script, 'NEW_SPACE').then((bytes) => Number(bytes) / 1048576);
 }
 
 let dir = '';
