@@ -129,4 +129,64 @@ channel('a destroyed stream closes its peer; a closed channel resets every strea
   p.close();
 });
 
+channel('a request body of many windows reaches an app that reads it slowly (credit is given back for every read)', async () => {
+  const p = await pair();
+  const SIZE = 8 * WINDOW;
+  const app = http.createServer((req, res) => {
+    let n = 0;
+    // A slow reader: reads for a moment now and then.
+    req.pause();
+    const reading = setInterval(() => {
+      req.resume();
+      setTimeout(() => req.pause(), 2);
+    }, 20);
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => {
+      clearInterval(reading);
+      res.end(String(n));
+    });
+  });
+  p.far.onOpen = (s) => app.emit('connection', s);
+  const answer = new Promise<string>((resolve, reject) => {
+    const req = http.request({ method: 'POST', path: '/', createConnection: () => p.near.open() }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end(Buffer.alloc(SIZE, 2));
+  });
+  const timeout = new Promise<string>((r) => setTimeout(() => r('stuck'), 10_000).unref());
+  assert.is(await Promise.race([answer, timeout]), String(SIZE));
+  p.close();
+});
+
+channel('an answer of many windows reaches a client that reads it slowly', async () => {
+  const p = await pair();
+  const SIZE = 8 * WINDOW;
+  const app = http.createServer((_req, res) => res.end(Buffer.alloc(SIZE, 1)));
+  p.far.onOpen = (s) => app.emit('connection', s);
+  const answer = new Promise<number>((resolve, reject) => {
+    const req = http.request({ path: '/', createConnection: () => p.near.open() }, (res) => {
+      let n = 0;
+      res.pause();
+      const reading = setInterval(() => {
+        res.resume();
+        setTimeout(() => res.pause(), 2);
+      }, 20);
+      res.on('data', (c: Buffer) => (n += c.length));
+      res.on('end', () => {
+        clearInterval(reading);
+        resolve(n);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const timeout = new Promise<string>((r) => setTimeout(() => r('stuck'), 10_000).unref());
+  assert.is(await Promise.race([answer, timeout]), SIZE);
+  p.close();
+});
+
 channel.run();

@@ -215,6 +215,15 @@ export class VirtualSocket extends Duplex {
     this.#grant();
   }
 
+  // _read alone cannot grant: Readable calls it before it takes the chunk out of the buffer, and not
+  // again until the next push, so the last bytes read before a stall would never be granted back
+  // and a writer waiting for that credit would wait forever. Every read takes bytes out: grant them.
+  override read(size?: number): any {
+    const chunk: unknown = super.read(size);
+    this.#grant();
+    return chunk;
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.#credit >= chunk.length) {
       this.#credit -= chunk.length;
