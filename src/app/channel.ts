@@ -87,6 +87,11 @@ export class Channel {
     this.#transport.destroy();
   }
 
+  /** Write what is queued now, not on the next turn (a process about to exit has no next turn). */
+  flush(): void {
+    this.#flush();
+  }
+
   #flush(): void {
     this.#flushing = false;
     const out = this.#out;
