@@ -189,4 +189,24 @@ channel('an answer of many windows reaches a client that reads it slowly', async
   p.close();
 });
 
+channel('bytes a stream wrote before it was destroyed still reach a reader that was not reading (as on a socket)', async () => {
+  const p = await pair();
+  const opened = new Promise<VirtualSocket>((r) => (p.far.onOpen = (s) => r(s)));
+  const near = p.near.open();
+  near.pause();
+  const far = await opened;
+  far.write(Buffer.alloc(100 * 1024, 1));
+  far.destroy(); // an app (or its framework) may destroy its connection right after its answer
+  await once(far, 'close');
+  await new Promise((r) => setTimeout(r, 100)); // everything crossed while the near side was not reading
+  let total = 0;
+  near.on('data', (c: Buffer) => (total += c.length));
+  near.on('error', () => {});
+  const closed = near.destroyed ? Promise.resolve() : once(near, 'close');
+  near.resume();
+  await closed;
+  assert.is(total, 100 * 1024);
+  p.close();
+});
+
 channel.run();

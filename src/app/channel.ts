@@ -128,7 +128,7 @@ export class Channel {
     const socket = this.#streams.get(id);
     if (socket === undefined) return; // already closed on this side
     if (type === DATA) socket.received(payload);
-    else if (type === END) socket.push(null);
+    else if (type === END) socket.ended();
     else if (type === CLOSE) socket.closedByPeer();
     else if (type === CREDIT) socket.granted(payload.readUInt32BE(0));
   }
@@ -158,6 +158,8 @@ export class VirtualSocket extends Duplex {
   /** Bytes received and not yet granted back to the sender (some may still be buffered, unread). */
   #unacked = 0;
   #peerClosed = false;
+  /** The peer will send nothing more (END or CLOSE seen): the readable side has its end pushed. */
+  #eof = false;
   // The socket API node:http and http.Agent call; a connection inside a channel has no options.
   remoteAddress: string | undefined;
   remotePort: number | undefined;
@@ -203,9 +205,21 @@ export class VirtualSocket extends Duplex {
     this._write(waiting.chunk, 'binary', waiting.callback);
   }
 
+  ended(): void {
+    if (this.#eof) return;
+    this.#eof = true;
+    this.push(null);
+  }
+
   closedByPeer(): void {
     this.#peerClosed = true;
-    this.destroy();
+    // Like a socket whose peer closed after writing: what arrived stays readable, then the stream
+    // closes (an app that destroys its connection right after its answer: a paused reader still
+    // has that answer's tail in this buffer). With nothing unread, or a write that can now never
+    // go out, it closes at once.
+    if (this.destroyed || this.readableLength === 0 || this.#waiting !== undefined) return void this.destroy();
+    this.once('end', () => this.destroy());
+    this.ended();
   }
 
   /** Give back credit for what the reader took (pushed and no longer buffered): never for unread bytes. */
@@ -230,6 +244,7 @@ export class VirtualSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.#peerClosed) return callback(Object.assign(new Error('The other side closed the connection'), { code: 'EPIPE' }));
     if (this.#credit >= chunk.length) {
       this.#credit -= chunk.length;
       this.#channel.frame(this.id, DATA, chunk);
