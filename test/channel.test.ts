@@ -209,4 +209,48 @@ channel('bytes a stream wrote before it was destroyed still reach a reader that 
   p.close();
 });
 
+channel('a write waiting for credit when its stream is destroyed: its callback is called once, with an error', async () => {
+  const p = await pair();
+  const opened = new Promise<VirtualSocket>((r) => (p.far.onOpen = (s) => r(s)));
+  const near = p.near.open();
+  const far = await opened;
+  far.pause();
+  const calls: (Error | null | undefined)[] = [];
+  near.write(Buffer.alloc(2 * WINDOW, 1), (error) => calls.push(error));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(calls.length, 0, 'the write should wait for credit');
+  near.destroy();
+  await once(near, 'close');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(calls.length, 1);
+  assert.ok(calls[0] instanceof Error);
+  assert.is(p.near.streams, 0);
+  // Credit that arrives for it now is dropped, not written.
+  far.resume();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(calls.length, 1);
+  p.close();
+});
+
+channel("an app's res.setTimeout() fires on an idle stream, as on a socket", async () => {
+  const p = await pair();
+  const app = http.createServer((_req, res) => {
+    res.setTimeout(100, () => res.end('timed out'));
+  });
+  p.far.onOpen = (s) => app.emit('connection', s);
+  const answer = new Promise<string>((resolve, reject) => {
+    const req = http.request({ path: '/', createConnection: () => p.near.open() }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const timeout = new Promise<string>((r) => setTimeout(() => r('no timeout event'), 3000).unref());
+  assert.is(await Promise.race([answer, timeout]), 'timed out');
+  p.close();
+});
+
 channel.run();

@@ -160,6 +160,7 @@ export class VirtualSocket extends Duplex {
   #peerClosed = false;
   /** The peer will send nothing more (END or CLOSE seen): the readable side has its end pushed. */
   #eof = false;
+  #idle: NodeJS.Timeout | undefined;
   // The socket API node:http and http.Agent call; a connection inside a channel has no options.
   remoteAddress: string | undefined;
   remotePort: number | undefined;
@@ -177,9 +178,24 @@ export class VirtualSocket extends Duplex {
   setKeepAlive(): this {
     return this;
   }
-  setTimeout(ms: number): this {
+  /** An idle timeout, as net.Socket has one: 'timeout' after `ms` without a read or a write. */
+  setTimeout(ms: number, callback?: () => void): this {
     this.timeout = ms;
+    if (callback !== undefined) {
+      if (ms === 0) this.off('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    this.#touch();
     return this;
+  }
+
+  #touch(): void {
+    if (this.#idle !== undefined) clearTimeout(this.#idle);
+    this.#idle = undefined;
+    if (this.timeout > 0 && !this.destroyed) {
+      this.#idle = setTimeout(() => this.emit('timeout'), this.timeout);
+      this.#idle.unref();
+    }
   }
   ref(): this {
     return this;
@@ -192,6 +208,7 @@ export class VirtualSocket extends Duplex {
   }
 
   received(payload: Buffer): void {
+    if (this.timeout > 0) this.#touch();
     this.#unacked += payload.length;
     this.push(payload);
     this.#grant();
@@ -244,6 +261,7 @@ export class VirtualSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.timeout > 0) this.#touch();
     if (this.#peerClosed) return callback(Object.assign(new Error('The other side closed the connection'), { code: 'EPIPE' }));
     if (this.#credit >= chunk.length) {
       this.#credit -= chunk.length;
@@ -265,6 +283,7 @@ export class VirtualSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#idle !== undefined) clearTimeout(this.#idle);
     if (!this.#peerClosed) this.#channel.frame(this.id, CLOSE);
     this.#channel.forget(this.id);
     const waiting = this.#waiting;
