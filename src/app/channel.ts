@@ -254,7 +254,7 @@ export class VirtualSocket extends Duplex {
   // _read alone cannot grant: Readable calls it before it takes the chunk out of the buffer, and not
   // again until the next push, so the last bytes read before a stall would never be granted back
   // and a writer waiting for that credit would wait forever. Every read takes bytes out: grant them.
-  override read(size?: number): any {
+  override read(size?: number): unknown {
     const chunk: unknown = super.read(size);
     this.#grant();
     return chunk;
