@@ -129,4 +129,128 @@ channel('a destroyed stream closes its peer; a closed channel resets every strea
   p.close();
 });
 
+channel('a request body of many windows reaches an app that reads it slowly (credit is given back for every read)', async () => {
+  const p = await pair();
+  const SIZE = 8 * WINDOW;
+  const app = http.createServer((req, res) => {
+    let n = 0;
+    // A slow reader: reads for a moment now and then.
+    req.pause();
+    const reading = setInterval(() => {
+      req.resume();
+      setTimeout(() => req.pause(), 2);
+    }, 20);
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => {
+      clearInterval(reading);
+      res.end(String(n));
+    });
+  });
+  p.far.onOpen = (s) => app.emit('connection', s);
+  const answer = new Promise<string>((resolve, reject) => {
+    const req = http.request({ method: 'POST', path: '/', createConnection: () => p.near.open() }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end(Buffer.alloc(SIZE, 2));
+  });
+  const timeout = new Promise<string>((r) => setTimeout(() => r('stuck'), 10_000).unref());
+  assert.is(await Promise.race([answer, timeout]), String(SIZE));
+  p.close();
+});
+
+channel('an answer of many windows reaches a client that reads it slowly', async () => {
+  const p = await pair();
+  const SIZE = 8 * WINDOW;
+  const app = http.createServer((_req, res) => res.end(Buffer.alloc(SIZE, 1)));
+  p.far.onOpen = (s) => app.emit('connection', s);
+  const answer = new Promise<number>((resolve, reject) => {
+    const req = http.request({ path: '/', createConnection: () => p.near.open() }, (res) => {
+      let n = 0;
+      res.pause();
+      const reading = setInterval(() => {
+        res.resume();
+        setTimeout(() => res.pause(), 2);
+      }, 20);
+      res.on('data', (c: Buffer) => (n += c.length));
+      res.on('end', () => {
+        clearInterval(reading);
+        resolve(n);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const timeout = new Promise<string>((r) => setTimeout(() => r('stuck'), 10_000).unref());
+  assert.is(await Promise.race([answer, timeout]), SIZE);
+  p.close();
+});
+
+channel('bytes a stream wrote before it was destroyed still reach a reader that was not reading (as on a socket)', async () => {
+  const p = await pair();
+  const opened = new Promise<VirtualSocket>((r) => (p.far.onOpen = (s) => r(s)));
+  const near = p.near.open();
+  near.pause();
+  const far = await opened;
+  far.write(Buffer.alloc(100 * 1024, 1));
+  far.destroy(); // an app (or its framework) may destroy its connection right after its answer
+  await once(far, 'close');
+  await new Promise((r) => setTimeout(r, 100)); // everything crossed while the near side was not reading
+  let total = 0;
+  near.on('data', (c: Buffer) => (total += c.length));
+  near.on('error', () => {});
+  const closed = near.destroyed ? Promise.resolve() : once(near, 'close');
+  near.resume();
+  await closed;
+  assert.is(total, 100 * 1024);
+  p.close();
+});
+
+channel('a write waiting for credit when its stream is destroyed: its callback is called once, with an error', async () => {
+  const p = await pair();
+  const opened = new Promise<VirtualSocket>((r) => (p.far.onOpen = (s) => r(s)));
+  const near = p.near.open();
+  const far = await opened;
+  far.pause();
+  const calls: (Error | null | undefined)[] = [];
+  near.write(Buffer.alloc(2 * WINDOW, 1), (error) => calls.push(error));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(calls.length, 0, 'the write should wait for credit');
+  near.destroy();
+  await once(near, 'close');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(calls.length, 1);
+  assert.ok(calls[0] instanceof Error);
+  assert.is(p.near.streams, 0);
+  // Credit that arrives for it now is dropped, not written.
+  far.resume();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(calls.length, 1);
+  p.close();
+});
+
+channel("an app's res.setTimeout() fires on an idle stream, as on a socket", async () => {
+  const p = await pair();
+  const app = http.createServer((_req, res) => {
+    res.setTimeout(100, () => res.end('timed out'));
+  });
+  p.far.onOpen = (s) => app.emit('connection', s);
+  const answer = new Promise<string>((resolve, reject) => {
+    const req = http.request({ path: '/', createConnection: () => p.near.open() }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const timeout = new Promise<string>((r) => setTimeout(() => r('no timeout event'), 3000).unref());
+  assert.is(await Promise.race([answer, timeout]), 'timed out');
+  p.close();
+});
+
 channel.run();

@@ -96,6 +96,11 @@ export class Channel {
     this.#transport.destroy();
   }
 
+  /** Write what is queued now, not on the next turn (a process about to exit has no next turn). */
+  flush(): void {
+    this.#flush();
+  }
+
   #flush(): void {
     this.#flushing = false;
     const out = this.#out;
@@ -132,7 +137,7 @@ export class Channel {
     const socket = this.#streams.get(id);
     if (socket === undefined) return; // already closed on this side
     if (type === DATA) socket.received(payload);
-    else if (type === END) socket.push(null);
+    else if (type === END) socket.ended();
     else if (type === CLOSE) socket.closedByPeer();
     else if (type === CREDIT) socket.granted(payload.readUInt32BE(0));
   }
@@ -162,6 +167,9 @@ export class VirtualSocket extends Duplex {
   /** Bytes received and not yet granted back to the sender (some may still be buffered, unread). */
   #unacked = 0;
   #peerClosed = false;
+  /** The peer will send nothing more (END or CLOSE seen): the readable side has its end pushed. */
+  #eof = false;
+  #idle: NodeJS.Timeout | undefined;
   // The socket API node:http and http.Agent call; a connection inside a channel has no options.
   remoteAddress: string | undefined;
   remotePort: number | undefined;
@@ -179,9 +187,24 @@ export class VirtualSocket extends Duplex {
   setKeepAlive(): this {
     return this;
   }
-  setTimeout(ms: number): this {
+  /** An idle timeout, as net.Socket has one: 'timeout' after `ms` without a read or a write. */
+  setTimeout(ms: number, callback?: () => void): this {
     this.timeout = ms;
+    if (callback !== undefined) {
+      if (ms === 0) this.off('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    this.#touch();
     return this;
+  }
+
+  #touch(): void {
+    if (this.#idle !== undefined) clearTimeout(this.#idle);
+    this.#idle = undefined;
+    if (this.timeout > 0 && !this.destroyed) {
+      this.#idle = setTimeout(() => this.emit('timeout'), this.timeout);
+      this.#idle.unref();
+    }
   }
   ref(): this {
     return this;
@@ -194,6 +217,7 @@ export class VirtualSocket extends Duplex {
   }
 
   received(payload: Buffer): void {
+    if (this.timeout > 0) this.#touch();
     this.#unacked += payload.length;
     this.push(payload);
     this.#grant();
@@ -207,9 +231,21 @@ export class VirtualSocket extends Duplex {
     this._write(waiting.chunk, 'binary', waiting.callback);
   }
 
+  ended(): void {
+    if (this.#eof) return;
+    this.#eof = true;
+    this.push(null);
+  }
+
   closedByPeer(): void {
     this.#peerClosed = true;
-    this.destroy();
+    // Like a socket whose peer closed after writing: what arrived stays readable, then the stream
+    // closes (an app that destroys its connection right after its answer: a paused reader still
+    // has that answer's tail in this buffer). With nothing unread, or a write that can now never
+    // go out, it closes at once.
+    if (this.destroyed || this.readableLength === 0 || this.#waiting !== undefined) return void this.destroy();
+    this.once('end', () => this.destroy());
+    this.ended();
   }
 
   /** Give back credit for what the reader took (pushed and no longer buffered): never for unread bytes. */
@@ -224,7 +260,18 @@ export class VirtualSocket extends Duplex {
     this.#grant();
   }
 
+  // _read alone cannot grant: Readable calls it before it takes the chunk out of the buffer, and not
+  // again until the next push, so the last bytes read before a stall would never be granted back
+  // and a writer waiting for that credit would wait forever. Every read takes bytes out: grant them.
+  override read(size?: number): unknown {
+    const chunk: unknown = super.read(size);
+    this.#grant();
+    return chunk;
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.timeout > 0) this.#touch();
+    if (this.#peerClosed) return callback(Object.assign(new Error('The other side closed the connection'), { code: 'EPIPE' }));
     if (this.#credit >= chunk.length) {
       this.#credit -= chunk.length;
       this.#channel.frame(this.id, DATA, chunk);
@@ -245,6 +292,7 @@ export class VirtualSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#idle !== undefined) clearTimeout(this.#idle);
     if (!this.#peerClosed) this.#channel.frame(this.id, CLOSE);
     this.#channel.forget(this.id);
     const waiting = this.#waiting;

@@ -20,6 +20,9 @@ const send = (msg: FromChild): void => {
 let server: Server | undefined;
 const channel = new Channel(new Socket({ fd: 4, readable: true, writable: true }));
 let draining = false;
+// The channel writes once per event-loop turn; an app that ends its answer and then exits (or a
+// drain's exit) has no next turn: what is queued goes out now, as a socket's write would have.
+process.on('exit', () => channel.flush());
 
 function deps(): string[] {
   collectRequired();

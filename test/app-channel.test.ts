@@ -1,0 +1,142 @@
+// App connections as streams inside one socket pair per app process (src/app/channel.ts) and the
+// relay of the app's answer (src/app/proxy.ts), end to end through the CLI with a real app process:
+// clients that leave, answers bigger than the flow-control window, an app process that exits.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { realpathSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { makeTree, removeTree, spawnCli, type CliProcess } from './helpers/server.js';
+import { waitUntil } from './helpers/http.js';
+
+const WAIT_MS = 15_000;
+
+const APP = `import type { IncomingMessage, ServerResponse } from 'node:http';
+let closed = 0;
+export default function (req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/stream') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first\\n');
+    const more = setInterval(() => res.write('more\\n'), 20);
+    res.on('close', () => {
+      clearInterval(more);
+      closed++;
+    });
+    return;
+  }
+  if (path === '/closed') return void res.end(String(closed));
+  if (path === '/big') return void res.end(Buffer.alloc(4 * 1024 * 1024, 97));
+  if (path === '/upload') {
+    let n = 0;
+    req.pause();
+    const reading = setInterval(() => {
+      req.resume();
+      setTimeout(() => req.pause(), 2);
+    }, 10);
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => {
+      clearInterval(reading);
+      res.end(String(n));
+    });
+    return;
+  }
+  if (path === '/end-then-exit') {
+    res.end('bye');
+    process.exit(0);
+  }
+  if (path === '/exit-mid-answer') {
+    res.writeHead(200, { 'content-length': '1000' });
+    res.write('partial');
+    setTimeout(() => process.exit(1), 50);
+    return;
+  }
+  res.end('ok');
+}
+`;
+
+interface Got {
+  status: number;
+  text: string;
+}
+
+function ask(port: number, path: string, opts: { body?: Buffer; slow?: boolean } = {}): Promise<Got> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: opts.body === undefined ? 'GET' : 'POST', agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      if (opts.slow === true) {
+        res.pause();
+        const reading = setInterval(() => {
+          res.resume();
+          setTimeout(() => res.pause(), 2);
+        }, 10);
+        res.on('close', () => clearInterval(reading));
+      }
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.setTimeout(WAIT_MS, () => req.destroy(new Error(`no answer to ${path}`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+const streams = suite('app connections inside the channel');
+let dir = '';
+let cwd = '';
+let cli: CliProcess | undefined;
+let port = 0;
+
+streams.before(async () => {
+  dir = realpathSync(await makeTree({ 'app.ts': APP }));
+  cwd = realpathSync(await makeTree({}));
+  cli = spawnCli(['--port', '0', '--app', join(dir, 'app.ts'), dir], { cwd });
+  const m = await cli.waitFor(/serving (.+) at http:\/\/[^:]+:(\d+)\//, WAIT_MS);
+  port = Number(m[2]);
+});
+streams.after(async () => {
+  await cli?.stop();
+  await removeTree(dir);
+  await removeTree(cwd);
+});
+
+streams('a client that leaves mid-answer closes the app request (its res sees close)', async () => {
+  const before = Number((await ask(port, '/closed')).text);
+  await new Promise<void>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/stream', agent: false }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', () => {});
+    setTimeout(() => reject(new Error('no first chunk')), 5000).unref();
+  });
+  await waitUntil(async () => (Number((await ask(port, '/closed')).text) === before + 1 ? true : undefined), 3000, "the app's res close");
+});
+
+streams('an answer of many windows to a slow client, and a body of many windows to a slow app', async () => {
+  const big = await ask(port, '/big', { slow: true });
+  assert.is(big.text.length, 4 * 1024 * 1024);
+  const up = await ask(port, '/upload', { body: Buffer.alloc(4 * 1024 * 1024, 98) });
+  assert.is(up.text, String(4 * 1024 * 1024));
+});
+
+streams('an app that ends its answer and then exits: the answer still reaches the client', async () => {
+  const got = await ask(port, '/end-then-exit');
+  assert.is(got.status, 200);
+  assert.is(got.text, 'bye');
+});
+
+streams('an app process that exits mid-answer: the client is cut, never left hanging', async () => {
+  await waitUntil(async () => ((await ask(port, '/').catch(() => undefined))?.text === 'ok' ? true : undefined), 10_000, 'the app back');
+  const outcome = await ask(port, '/exit-mid-answer').then(
+    (g) => `answered ${g.status}`,
+    (e: Error) => e.message,
+  );
+  assert.not.match(outcome, /no answer/);
+  assert.not.match(outcome, /answered 200/);
+});
+
+streams.run();
