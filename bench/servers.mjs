@@ -113,11 +113,11 @@ export const SERVERS = [
   },
   {
     name: 'floor',
-    label: 'node:http, fixed 1 KiB from memory',
+    label: 'node:http from memory (floor)',
     version: process.version,
     cmd: (dir, port) => [NODE, join(BENCH, 'apps/floor.mjs'), join(dir, '1k.js'), String(port)],
     // Also started like the others: the runtime's own start-up is the floor of the start-up row.
-    cases: ['small', 'small2k', 'startup'],
+    cases: ['small', 'small2k', 'notfound', 'startup'],
   },
   {
     name: 'sirv',
