@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
+import { Duplex } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -251,6 +252,32 @@ channel("an app's res.setTimeout() fires on an idle stream, as on a socket", asy
   const timeout = new Promise<string>((r) => setTimeout(() => r('no timeout event'), 3000).unref());
   assert.is(await Promise.race([answer, timeout]), 'timed out');
   p.close();
+});
+
+channel('frames cut into pieces anywhere (inside a header, inside a payload) arrive whole', async () => {
+  // The near side's bytes are captured, then fed to the far side 1 and 7 bytes at a time.
+  const written: Buffer[] = [];
+  const sink = new Duplex({ read() {}, write(chunk: Buffer, _e, cb) { written.push(chunk); cb(); } });
+  const near = new Channel(sink as unknown as net.Socket);
+  const stream = near.open();
+  const body = Buffer.alloc(3000, 7);
+  stream.write(body);
+  stream.end();
+  await new Promise((r) => setImmediate(r)); // the channel writes once per event-loop turn
+  const bytes = Buffer.concat(written);
+  for (const piece of [1, 7]) {
+    const source = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
+    const far = new Channel(source as unknown as net.Socket);
+    const got = new Promise<Buffer>((resolve) => {
+      far.onOpen = (s) => {
+        const parts: Buffer[] = [];
+        s.on('data', (c: Buffer) => parts.push(c));
+        s.on('end', () => resolve(Buffer.concat(parts)));
+      };
+    });
+    for (let i = 0; i < bytes.length; i += piece) source.push(bytes.subarray(i, i + piece));
+    assert.equal(await got, body, `in pieces of ${piece}`);
+  }
 });
 
 channel.run();

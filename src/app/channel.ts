@@ -25,7 +25,10 @@ export class Channel {
   #nextId = 1;
   #out: Buffer[] = [];
   #flushing = false;
-  #in: Buffer | undefined;
+  /** The start of a frame not yet complete, and the bytes it needs (at least its header). */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #needed = 0;
   #closed = false;
   /** Streams the other side opened (the app process's side): hand them to its HTTP server. */
   onOpen: ((socket: VirtualSocket) => void) | undefined;
@@ -112,19 +115,31 @@ export class Channel {
   }
 
   #receive(chunk: Buffer): void {
-    let buf = this.#in === undefined ? chunk : Buffer.concat([this.#in, chunk]);
+    // A frame that arrives in pieces waits in #pending and is joined once, when it is complete
+    // (joining on every piece would copy a large frame over and over).
+    if (this.#pendingBytes > 0) {
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      if (this.#pendingBytes < this.#needed) return;
+      chunk = Buffer.concat(this.#pending, this.#pendingBytes);
+      this.#pending = [];
+      this.#pendingBytes = 0;
+    }
     let at = 0;
-    while (buf.length - at >= HEADER) {
-      const length = buf.readUInt32BE(at);
-      if (buf.length - at < HEADER + length) break;
-      const id = buf.readUInt32BE(at + 4);
-      const type = buf[at + 8] as number;
-      const payload = buf.subarray(at + HEADER, at + HEADER + length);
+    while (chunk.length - at >= HEADER) {
+      const length = chunk.readUInt32BE(at);
+      if (chunk.length - at < HEADER + length) break;
+      const id = chunk.readUInt32BE(at + 4);
+      const type = chunk[at + 8] as number;
+      const payload = chunk.subarray(at + HEADER, at + HEADER + length);
       at += HEADER + length;
       this.#dispatch(id, type, payload);
     }
-    buf = buf.subarray(at);
-    this.#in = buf.length === 0 ? undefined : buf;
+    if (at === chunk.length) return;
+    const rest = chunk.subarray(at);
+    this.#pending = [rest];
+    this.#pendingBytes = rest.length;
+    this.#needed = rest.length >= HEADER ? HEADER + rest.readUInt32BE(0) : HEADER;
   }
 
   #dispatch(id: number, type: number, payload: Buffer): void {
