@@ -13,8 +13,11 @@ import { describeError, failureStatus } from './error-describe.js';
 import { collectRequired, importedFiles, loadMounts, registerLoader, type LoadedMount } from './load.js';
 import { decodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer, type FromChild, type ToChild, type WireTarget } from './protocol.js';
 
+// With a callback, a channel that closed meanwhile (the server exited, e.g. at a usage error while
+// this early process was still booting) is an error passed to it, not an 'error' event that
+// prints a stack trace on the terminal.
 const send = (msg: FromChild): void => {
-  if (process.connected) process.send?.(msg);
+  if (process.connected) process.send?.(msg, undefined, undefined, () => {});
 };
 
 let server: Server | undefined;
