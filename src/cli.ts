@@ -1,7 +1,6 @@
 // The command line: argv → Options → a running server. The only module that prints usage or exits.
 import { CommanderError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import v8 from 'node:v8';
 import { createLogger, type Logger } from './log.js';
 import { parseOptions, type Options, type RawFlags } from './options.js';
 import { errorCode, ServeHereError } from './errors.js';
@@ -13,6 +12,7 @@ import type { ShareBanner } from './share/setup.js';
 import type { AddressInfo } from 'node:net';
 import type { AppRouter } from './app/contract.js';
 import { isLoopbackAddress } from './host-check.js';
+import { adaptYoungGeneration } from './young-generation.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -80,6 +80,8 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     logger: log,
     ...(apps === undefined ? {} : { app: apps }),
   });
+  // Not when the apps run in this process (--no-watch): their allocation pattern is theirs.
+  if (opts.apps.length === 0 || opts.watch) adaptYoungGeneration(serveHere.server);
   let address;
   try {
     address = await serveHere.listen({ port: opts.port, host: opts.host, portFallback: opts.portExplicit ? 0 : 50 });
@@ -261,7 +263,6 @@ export async function main(argv: string[]): Promise<void> {
     return fail(error, log0);
   }
   const log = createLogger({ format: opts.log, quiet: opts.quiet });
-  keepYoungGenerationSmall(opts);
   if (opts.workers > 1 && !isClusterWorker) {
     try {
       return await runPrimary(opts, log);
@@ -275,19 +276,6 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     fail(error, log);
   }
-}
-
-/**
- * Under load V8 grows its young generation from 2 to 32 MiB (Node 20) and keeps it: about 30 MiB
- * of RSS for garbage that lives microseconds. The old shebang flag `--max-semi-space-size=1`
- * stopped that; shebang flags are gone (issue 7), and V8 fixes the maximum at start-up, but the
- * growth factor is read at each growth, so a factor of 1 keeps the start size. Throughput did not
- * move (bench/README.md). Not when the apps run in this process (--no-watch): their allocation
- * pattern is theirs, and V8's defaults suit it better.
- */
-function keepYoungGenerationSmall(opts: Options): void {
-  if (opts.apps.length > 0 && !opts.watch) return;
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /** `serve-here export <target> …`: a deployment starting point on stdout (src/export/). */

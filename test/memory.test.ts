@@ -1,5 +1,6 @@
 // The server process keeps V8's young generation at its start size (issue 11: RSS after load),
-// except when the apps run in the same process (--no-watch), whose allocation is theirs.
+// lets V8 size it while it holds many connections, and leaves it alone when the apps run in the
+// same process (--no-watch), whose allocation is theirs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
@@ -9,11 +10,23 @@ import { scriptResult } from './helpers/script.js';
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 /** Start the CLI in a fresh node, churn through short-lived objects, and report the young generation's size in MiB. */
-function youngGenerationAfterChurn(args: string[]): Promise<number> {
+function youngGenerationAfterChurn(args: string[], connections = 0): Promise<number> {
   const script = `
     import v8 from 'node:v8';
+    import net from 'node:net';
+    let banner = '';
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = (chunk) => ((banner += chunk), true);
     const { main } = await import(${JSON.stringify(CLI)});
     await main(${JSON.stringify(args)});
+    process.stdout.write = write;
+    const port = Number(/127\\.0\\.0\\.1:(\\d+)/.exec(banner)?.[1]);
+    // Idle connections held open meanwhile (the server counts them as they are accepted).
+    const sockets = [];
+    for (let i = 0; i < ${connections}; i++) sockets.push(net.connect(port, '127.0.0.1'));
+    await Promise.all(sockets.map((s) => new Promise((r) => s.once('connect', r))));
+    // One request answered on a connection made after them: the server has accepted them all.
+    await fetch('http://127.0.0.1:' + port + '/');
     const keep = [];
     for (let r = 0; r < 200; r++) { const a = []; for (let i = 0; i < 20000; i++) a.push({ i, s: 'x' + i }); keep.push(a.length); }
     const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
@@ -34,6 +47,11 @@ memory('serving files, the young generation stays at its start size under alloca
   const mib = await youngGenerationAfterChurn([dir, '--port', '0', '--quiet']);
   // 32 MiB without the limit on Node 20 and 24; 4 MiB (Node 20) or 8 MiB (Node 24) with it.
   assert.ok(mib <= 8, `new space grew to ${mib} MiB`);
+});
+
+memory('while the server holds hundreds of connections, V8 sizes it as usual', async () => {
+  const mib = await youngGenerationAfterChurn([dir, '--port', '0', '--quiet'], 600);
+  assert.ok(mib > 8, `new space stayed at ${mib} MiB with 600 connections open`);
 });
 
 memory('with the app in this process (--no-watch), V8 sizes it as usual', async () => {
