@@ -13,19 +13,9 @@ import type { AddressInfo } from 'node:net';
 import type { AppRouter } from './app/contract.js';
 import { isLoopbackAddress } from './host-check.js';
 import { adaptYoungGeneration } from './young-generation.js';
+import { handleSignals, isClusterWorker, runPrimary } from './lifecycle.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-/**
- * Set by the primary for its --workers processes (read once, then removed so apps never see it).
- * Checked instead of importing node:cluster, which costs start-up time in the common case.
- */
-const WORKER_ENV = 'SERVE_HERE_CLUSTER_WORKER';
-const isClusterWorker = process.env[WORKER_ENV] === '1';
-delete process.env[WORKER_ENV];
-
-/** Ctrl-C, `kill`, and a closed terminal (SIGHUP, e.g. an SSH session that drops) all stop cleanly. */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The commander program with this package's version (tests compare its --help with the README). */
 export function buildProgram(): Command {
@@ -132,48 +122,6 @@ function bannerInfo(opts: Options, root: string, address: AddressInfo, apps: str
 }
 
 /**
- * --workers N: the primary forks N processes that each run the whole server (static files and
- * the app in process) and share the listening socket through node:cluster.
- */
-async function runPrimary(opts: Options, log: Logger): Promise<void> {
-  const { default: cluster } = await import('node:cluster');
-  checkDir(opts.dir);
-  checkApps(opts);
-  checkEnvFile(opts);
-  let printed = false;
-  let stopping = false;
-  for (let i = 0; i < opts.workers; i++) cluster.fork({ [WORKER_ENV]: '1' });
-  cluster.on('message', (_worker, msg: { type?: string; banner?: BannerInfo }) => {
-    if (msg.type !== 'serve-here:listening' || msg.banner === undefined || printed) return;
-    printed = true;
-    const banner = { ...msg.banner, tty: process.stdout.isTTY === true };
-    banner.apps = [...banner.apps, `${opts.workers} worker processes share the port`];
-    printBanner(log, banner);
-    if (opts.open) openBrowser(localUrl(banner.address), log);
-  });
-  let signalled = false;
-  cluster.on('exit', (worker, code) => {
-    if (!stopping) {
-      stopping = true;
-      log.error(`serve-here: worker ${worker.process.pid ?? '?'} exited with code ${code}; stopping`);
-      for (const w of Object.values(cluster.workers ?? {})) w?.kill();
-    }
-    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(signalled || code === 0 ? 0 : 1);
-  });
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    signalled = true;
-    // The one stop message: workers stop quietly (a terminal's Ctrl-C reaches them too). A
-    // message, not a signal: a worker that already got the terminal's SIGINT would take a second
-    // signal as "quit now" and cut its in-flight responses.
-    log.info(log.colors.dim(stopMessage(signal)));
-    for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: 'serve-here:stop' }, () => {});
-  };
-  for (const signal of STOP_SIGNALS) process.on(signal, stop);
-}
-
-/**
  * Load the server's own modules and start the apps. With app processes (watch mode) the first
  * one is spawned before the server's modules load, so its boot (node, then the TypeScript
  * loader) runs beside that work instead of after it. In process (--no-watch), the server's
@@ -194,49 +142,6 @@ async function startApps(opts: Options, root: string, log: Logger): Promise<AppR
   if (opts.apps.length === 0) return undefined;
   const { startAppHost } = await import('./app/start.js');
   return startAppHost(opts, root, log);
-}
-
-/**
- * Stop on SIGINT/SIGTERM/SIGHUP: finish in-flight responses (3 s at most), exit 0; a second
- * signal exits at once. Installed before start-up, so a signal sent as soon as the banner
- * appears never meets Node's default action (death by signal, no exit code); a signal during
- * start-up exits 0 at once (app processes are killed on exit).
- */
-function stopMessage(signal: NodeJS.Signals): string {
-  return `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit now)`;
-}
-
-function handleSignals(log: Logger): { serving(server: ServeHere): void } {
-  let server: ServeHere | undefined;
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping || server === undefined) {
-      log.flush();
-      process.exit(stopping ? 130 : 0);
-    }
-    stopping = true;
-    if (!isClusterWorker) log.info(log.colors.dim(stopMessage(signal)));
-    server.close(3000).then(
-      () => {
-        log.flush();
-        process.exit(0);
-      },
-      () => process.exit(1),
-    );
-  };
-  for (const signal of STOP_SIGNALS) process.on(signal, stop);
-  if (isClusterWorker) {
-    process.on('message', (msg: { type?: string } | null) => {
-      if (msg?.type === 'serve-here:stop' && !stopping) stop('SIGTERM');
-    });
-    // The primary is gone (killed): nothing would stop this worker otherwise.
-    process.on('disconnect', () => (stopping ? undefined : stop('SIGTERM')));
-  }
-  return {
-    serving(s) {
-      server = s;
-    },
-  };
 }
 
 export async function main(argv: string[]): Promise<void> {

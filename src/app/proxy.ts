@@ -26,22 +26,28 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upg
 /** The pinned app connection of a client connection, for one app process at a time. */
 const pins = new WeakMap<Socket, { proc: AppProcess; agent: Http.Agent }>();
 
-function agentFor(client: Socket, proc: AppProcess): Http.Agent {
+/**
+ * The client connection's own agent for `proc` (one app connection, kept alive): made on its
+ * first app request, let go when the client leaves or moves to a new process after a reload.
+ * (An app process that ends destroys the agents it still has: process.ts.)
+ */
+export function agentFor(client: Socket, proc: AppProcess): Http.Agent {
   const pin = pins.get(client);
   if (pin !== undefined && pin.proc === proc) return pin.agent;
-  pin?.agent.destroy(); // the client's previous app process (before a reload)
+  if (pin !== undefined) release(pin); // the client's previous app process (before a reload)
+  else client.once('close', () => release(pins.get(client)));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
   // The connection is a stream inside the process's channel, not a socket of its own.
   Object.assign(agent, { createConnection: () => proc.channel.open() });
-  const dropped = (): void => {
-    agent.destroy();
-    proc.agents.delete(agent);
-  };
-  if (pin === undefined) client.once('close', () => pins.get(client)?.agent.destroy());
   pins.set(client, { proc, agent });
   proc.agents.add(agent);
-  void proc.exited.then(dropped);
   return agent;
+}
+
+function release(pin: { proc: AppProcess; agent: Http.Agent } | undefined): void {
+  if (pin === undefined) return;
+  pin.agent.destroy();
+  pin.proc.agents.delete(pin.agent);
 }
 
 function rawHeaders(req: IncomingMessage, target: AppTarget): string[] {
