@@ -2,11 +2,8 @@
 // listings and mime's full table come in with the flag or the first request that needs them.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fileURLToPath } from 'node:url';
 import { makeTree, removeTree } from './helpers/server.js';
-import { scriptResult } from './helpers/script.js';
-
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+import { scriptResult, startCli } from './helpers/script.js';
 
 /** Every module URL resolved while the CLI starts with `args` and answers GET `path`. */
 function modulesLoaded(args: string[], path = '/'): Promise<string[]> {
@@ -23,13 +20,7 @@ function modulesLoaded(args: string[], path = '/'): Promise<string[]> {
     const seen = [];
     port1.on('message', (url) => seen.push(url));
     register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
-    let banner = '';
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = (chunk) => ((banner += chunk), true);
-    const { main } = await import(${JSON.stringify(CLI)});
-    await main(${JSON.stringify(args)});
-    process.stdout.write = write;
-    const port = Number(/127\\.0\\.0\\.1:(\\d+)/.exec(banner)?.[1]);
+    ${startCli(args)}
     await new Promise((resolve, reject) => http.get({ host: '127.0.0.1', port, path: ${JSON.stringify(path)} }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject));
     const sentinel = 'data:text/javascript,export%20default%201%3B%2F%2Fsentinel';
     await import(sentinel);

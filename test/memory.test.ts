@@ -3,24 +3,15 @@
 // same process (--no-watch), whose allocation is theirs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fileURLToPath } from 'node:url';
 import { makeTree, removeTree } from './helpers/server.js';
-import { scriptResult } from './helpers/script.js';
-
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+import { scriptResult, startCli } from './helpers/script.js';
 
 /** Start the CLI in a fresh node, churn through short-lived objects, and report the young generation's size in MiB. */
 function youngGenerationAfterChurn(args: string[], connections = 0): Promise<number> {
   const script = `
     import v8 from 'node:v8';
     import net from 'node:net';
-    let banner = '';
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = (chunk) => ((banner += chunk), true);
-    const { main } = await import(${JSON.stringify(CLI)});
-    await main(${JSON.stringify(args)});
-    process.stdout.write = write;
-    const port = Number(/127\\.0\\.0\\.1:(\\d+)/.exec(banner)?.[1]);
+    ${startCli(args)}
     // Idle connections held open meanwhile (the server counts them as they are accepted).
     const sockets = [];
     for (let i = 0; i < ${connections}; i++) sockets.push(net.connect(port, '127.0.0.1'));
