@@ -98,6 +98,11 @@ function cachedPerSecond(format: (d: Date) => string): (d: Date) => string {
 }
 
 const clock = cachedPerSecond((d) => `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`);
+/** The time of a notice line (reloads, crashes), dimmed, as the request lines show it. */
+export function stamp(log: Logger): string {
+  return log.colors.dim(clock(new Date()));
+}
+
 const clfTime = cachedPerSecond((d) => {
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';

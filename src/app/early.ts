@@ -32,9 +32,7 @@ export function spawnEarly(argv: string[]): void {
   const proc = new AppProcess({ id: 0, env, socketPath: '', cwd });
   // Until adopted, it keeps nothing running: a usage error still exits at once, and the process
   // ends with serve-here's IPC channel, as every app process does.
-  proc.child.unref();
-  proc.child.channel?.unref();
-  proc.channel.unref();
+  proc.keepAlive(false);
   early = { proc, env, cwd };
 }
 
@@ -47,9 +45,7 @@ export function takeEarly(env: NodeJS.ProcessEnv, cwd: string): AppProcess | und
     found.proc.kill('it was spawned with another environment');
     return undefined;
   }
-  found.proc.child.ref();
-  found.proc.child.channel?.ref();
-  found.proc.channel.ref();
+  found.proc.keepAlive(true);
   return found.proc;
 }
 

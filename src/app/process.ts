@@ -117,6 +117,17 @@ export class AppProcess {
     });
   }
 
+  /**
+   * Whether this process keeps the server's event loop alive (its child, IPC and channel
+   * handles). A process spawned early does not until adopted, so a usage error still exits at once.
+   */
+  keepAlive(on: boolean): void {
+    for (const handle of [this.child, this.child.channel, this.channel]) {
+      if (on) handle?.ref();
+      else handle?.unref();
+    }
+  }
+
   /** Give the process its number and socket (a process spawned early gets them when adopted). */
   place(id: number, socketPath: string): void {
     this.id = id;

@@ -3,11 +3,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { basename, resolve } from 'node:path';
-import type { Logger } from '../log.js';
+import { stamp, type Logger } from '../log.js';
 import type { Options } from '../options.js';
 import type { ServeResponse } from '../serve-response.js';
 import { Watcher } from '../reload/watch.js';
-import { stamp, Supervisor, type Timing } from '../reload/supervisor.js';
+import { Supervisor } from '../reload/supervisor.js';
+import type { Timing } from '../reload/timing.js';
 import type { AppTarget } from './contract.js';
 import { readEnvFile } from './env.js';
 import { errorLine, relativeToRoot, sendAppError, startupFailureLine, type AppErrorInfo } from './error-info.js';

@@ -12,27 +12,15 @@ import type { MountSpec } from '../app/load.js';
 import { AppProcess, type LoadResult } from '../app/process.js';
 import { takeEarly } from '../app/early.js';
 import { Backoff } from './backoff.js';
+import type { Timing } from './timing.js';
+import { stamp } from '../log.js';
+
 
 /**
  * The folder serve-here was started from, taken once: app processes run there (never in the
  * served folder), and a later spawn still finds it by path if the folder was deleted and made again.
  */
 const START_CWD = process.cwd();
-
-export interface Timing {
-  /** No response headers from the app within this → 504. */
-  requestTimeoutMs: number;
-  /** A draining process still alive after this is killed. */
-  drainTimeoutMs: number;
-  /** Requests held during a reload wait at most this long. */
-  holdTimeoutMs: number;
-  /** No heartbeat for this long → the app's event loop is blocked: replace the process. */
-  blockedMs: number;
-  /** A load taking longer than this is reported as stuck, and held requests get a 503. */
-  loadStuckMs: number;
-  /** A load is given up after this long. */
-  loadTimeoutMs: number;
-}
 
 export type AppState =
   | { kind: 'ready'; proc: AppProcess }
@@ -279,8 +267,3 @@ export function formatDelay(ms: number): string {
   return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
-export function stamp(log: Logger): string {
-  const d = new Date();
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return log.colors.dim(`${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`);
-}

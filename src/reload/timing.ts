@@ -1,5 +1,20 @@
 // The supervisor's timeouts, shortenable for tests through the environment (milliseconds).
-import type { Timing } from './supervisor.js';
+/** How long the supervisor waits for what. */
+export interface Timing {
+  /** No response headers from the app within this → 504. */
+  requestTimeoutMs: number;
+  /** A draining process still alive after this is killed. */
+  drainTimeoutMs: number;
+  /** Requests held during a reload wait at most this long. */
+  holdTimeoutMs: number;
+  /** No heartbeat for this long → the app's event loop is blocked: replace the process. */
+  blockedMs: number;
+  /** A load taking longer than this is reported as stuck, and held requests get a 503. */
+  loadStuckMs: number;
+  /** A load is given up after this long. */
+  loadTimeoutMs: number;
+}
+
 
 export const DEFAULT_TIMING: Timing = {
   requestTimeoutMs: 30_000,
