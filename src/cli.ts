@@ -12,6 +12,7 @@ import type { ShareBanner } from './share/setup.js';
 import type { AddressInfo } from 'node:net';
 import type { AppRouter } from './app/contract.js';
 import { isLoopbackAddress } from './host-check.js';
+import { accessNeeded } from './gate.js';
 import { adaptYoungGeneration } from './young-generation.js';
 import { handleSignals, isClusterWorker, runPrimary } from './lifecycle.js';
 
@@ -49,7 +50,7 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
   checkApps(opts);
   checkEnvFile(opts);
   // Sharing's own code (keys, passwords, certificates, the QR code) is loaded only when shared.
-  const setup = opts.auth !== undefined || opts.https || !isLoopbackAddress(opts.host) ? await import('./share/setup.js') : undefined;
+  const setup = opts.https || accessNeeded(opts.host, opts.auth) ? await import('./share/setup.js') : undefined;
   const auth = setup?.authFor(opts);
   const tls = await setup?.tlsFor(opts);
   const { apps, createServer } = await startAppsAndServer(opts, root, log);

@@ -27,6 +27,11 @@ export interface GateOptions {
   secure: boolean;
 }
 
+/** Whether access control can be in force: --auth/--no-auth given, or bound beyond loopback. */
+export function accessNeeded(host: string, auth: unknown): boolean {
+  return auth !== undefined || !isLoopbackAddress(host);
+}
+
 export class Gate {
   #policy: HostPolicy;
   #access: Access | undefined;
@@ -47,7 +52,7 @@ export class Gate {
    * synchronous: no request can be answered between binding and the key being in force.
    */
   async prepare(host: string): Promise<void> {
-    if (this.#opts.auth === undefined && isLoopbackAddress(host)) return;
+    if (!accessNeeded(host, this.#opts.auth)) return;
     this.#createAccess = (await import('./share/access.js')).createAccess;
   }
 
