@@ -1,6 +1,5 @@
 // What the terminal shows at startup: the folder, the URLs, how to share; and --open.
 import { networkInterfaces } from 'node:os';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log.js';
 import { isLoopbackAddress } from './host-check.js';
@@ -102,7 +101,7 @@ export function openBrowser(url: string, log: Logger): void {
           : ['xdg-open', [url]];
   try {
     // node:child_process is loaded only for --open.
-    const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
     child.on('error', () => log.warn(`Could not open a browser (${cmd}); open ${url} yourself`));
     child.unref();

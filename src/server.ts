@@ -2,7 +2,6 @@
 // gate (Host check; access control next) → route (a Decision) → respond.
 import type * as Http from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
 import { http } from './node-http.js';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -26,8 +25,6 @@ import { Resolver } from './static/resolve.js';
 import { FileSender } from './static/send.js';
 import type { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
-
-const require = createRequire(import.meta.url);
 
 export type { ListenOptions } from './listen.js';
 
@@ -127,7 +124,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   };
   // An https.Server is an http.Server with TLS under it: the same events and options. node:https
   // (and TLS under it) is loaded only when serving HTTPS, so a plain start does not pay for it.
-  const server = (opts.tls === undefined ? http.createServer(serverOptions) : (require('node:https') as typeof import('node:https')).createServer({ ...serverOptions, ...opts.tls })) as Http.Server<typeof IncomingMessage, typeof ServeResponse>;
+  const server = (opts.tls === undefined ? http.createServer(serverOptions) : process.getBuiltinModule('node:https').createServer({ ...serverOptions, ...opts.tls })) as Http.Server<typeof IncomingMessage, typeof ServeResponse>;
   // One more than the limit, so route() can tell "too many" (431) from "exactly the limit".
   server.maxHeadersCount = MAX_HEADER_LINES + 1;
   server.timeout = opts.idleTimeout ?? 120_000;
