@@ -62,6 +62,7 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     spa: opts.spa,
     host: opts.host,
     allowedHosts: opts.allowedHosts,
+    trustProxy: opts.trustProxy,
     live: opts.live,
     poll: opts.poll,
     stripPrefix: opts.stripPrefix,

@@ -4,13 +4,21 @@
 import type { IncomingMessage } from 'node:http';
 import { checkHost, hostPolicyFor, isLoopbackAddress, type HostPolicy, type ParsedHost } from './host-check.js';
 import { LruMap } from './static/lru.js';
+import { proxyReport, proxyTrust, type ProxyTrust } from './proxy-trust.js';
 import type { Access, AccessMode, createAccess } from './share/access.js';
 
 /** What the gate lets through (the validated Host), or the answer to send instead. */
 export type GateResult =
-  | { ok: true; host: ParsedHost | undefined }
+  /** `proxied`: the client and scheme a trusted proxy reported (--trust-proxy); `host` is then the one it reported. */
+  | { ok: true; host: ParsedHost | undefined; proxied?: Proxied }
   /** `body` is a complete HTML page to send with `headers`; without it, a built-in page for `detail`. */
   | { ok: false; status: number; detail: string; headers?: Record<string, string>; body?: string };
+
+/** What --trust-proxy lets a proxy in front change about how a request is seen. */
+export interface Proxied {
+  clientAddress: string | undefined;
+  scheme: 'http' | 'https' | undefined;
+}
 
 export interface AuthOptions {
   /** Default: a per-run token when bound beyond loopback, open on loopback. */
@@ -25,6 +33,8 @@ export interface GateOptions {
   allowedHosts: readonly string[] | undefined;
   auth: AuthOptions | undefined;
   secure: boolean;
+  /** --trust-proxy: the proxies whose X-Forwarded-* or Forwarded are believed (see proxy-trust.ts). */
+  trustProxy?: readonly string[] | undefined;
 }
 
 /** Whether access control can be in force: --auth/--no-auth given, or bound beyond loopback. */
@@ -39,9 +49,11 @@ export class Gate {
   /** Host decisions by header value: a handful of values recur, so each is parsed once. */
   #hosts = new LruMap<string, ReturnType<typeof checkHost>>(256);
   readonly #opts: GateOptions;
+  readonly #trust: ProxyTrust | undefined;
 
   constructor(opts: GateOptions) {
     this.#opts = opts;
+    this.#trust = opts.trustProxy === undefined ? undefined : proxyTrust(opts.trustProxy);
     this.#policy = hostPolicyFor(opts.bindAddress, opts.allowedHosts);
   }
 
@@ -87,17 +99,26 @@ export class Gate {
 
   /** The same check for `request` and `upgrade`: Host first (a rebinding page learns nothing), then the key. */
   check(req: IncomingMessage): GateResult {
-    const header = req.headers.host;
+    let host = this.#checkHost(req.headers.host);
+    if (!host.ok) return { ok: false, status: host.status, detail: host.reason };
+    // A trusted proxy's report of the Host the client used passes the same check as a Host header.
+    const report = this.#trust === undefined ? undefined : proxyReport(req, this.#trust);
+    if (report?.host !== undefined) host = this.#checkHost(report.host);
+    if (!host.ok) return { ok: false, status: host.status, detail: `The proxy in front reports: ${host.reason}` };
+    const proxied = report === undefined ? undefined : { clientAddress: report.clientAddress, scheme: report.scheme };
+    const access = this.#access?.check(req);
+    if (access === undefined || (access.ok && !('status' in access))) return proxied === undefined ? { ok: true, host: host.host } : { ok: true, host: host.host, proxied };
+    if (access.ok) return { ok: false, status: access.status, detail: '', headers: access.headers, body: '' };
+    return { ok: false, status: access.status, detail: '', headers: access.headers, body: access.body };
+  }
+
+  #checkHost(header: string | undefined): ReturnType<typeof checkHost> {
     let host = header === undefined ? undefined : this.#hosts.get(header);
     if (host === undefined) {
       host = checkHost(this.#policy, header);
       if (header !== undefined) this.#hosts.set(header, host); // bounded: arbitrary Host values cannot grow it
     }
-    if (!host.ok) return { ok: false, status: host.status, detail: host.reason };
-    const access = this.#access?.check(req);
-    if (access === undefined || (access.ok && !('status' in access))) return { ok: true, host: host.host };
-    if (access.ok) return { ok: false, status: access.status, detail: '', headers: access.headers, body: '' };
-    return { ok: false, status: access.status, detail: '', headers: access.headers, body: access.body };
+    return host;
   }
 
   /** The log shows a URL without the key. */

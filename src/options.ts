@@ -1,5 +1,6 @@
 // Raw command-line values → one typed, validated Options object. Pure: no I/O, no process.*.
 import { UsageError } from './errors.js';
+import { parseTrustProxy } from './proxy-trust.js';
 
 export type LogFormat = 'dev' | 'combined' | 'json';
 export type AppStyle = 'fetch' | 'node' | 'wsgi';
@@ -18,6 +19,8 @@ export interface Options {
   portExplicit: boolean;
   host: string;
   allowedHosts: string[] | undefined;
+  /** --trust-proxy: "loopback", addresses and ranges whose X-Forwarded-* or Forwarded are believed. */
+  trustProxy: string[] | undefined;
   cors: boolean;
   spa: boolean;
   dotfiles: boolean;
@@ -63,6 +66,7 @@ export interface RawFlags {
   host?: string | boolean | undefined;
   bind?: string | undefined;
   allowedHosts?: string | undefined;
+  trustProxy?: string | boolean | undefined;
   cors?: boolean | undefined;
   spa?: boolean | undefined;
   dotfiles?: boolean | undefined;
@@ -150,6 +154,7 @@ export function parseOptions(raw: RawFlags): Options {
     portExplicit,
     host,
     allowedHosts: raw.allowedHosts === undefined ? undefined : parseHostList(raw.allowedHosts),
+    trustProxy: raw.trustProxy === undefined || raw.trustProxy === false ? undefined : parseTrustProxy(raw.trustProxy),
     cors: raw.cors === true,
     spa: raw.spa === true,
     dotfiles: raw.dotfiles === true,

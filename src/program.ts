@@ -51,6 +51,7 @@ export function buildProgram(version: string): Command {
     .option('--host [addr]', 'share on the network: bind all interfaces, or the address given (default: loopback only)')
     .option('-b, --bind <addr>', 'bind this address, as in python -m http.server')
     .option('--allowed-hosts <hosts>', 'comma-separated Host names to answer besides localhost (".example.com" allows subdomains)')
+    .option('--trust-proxy [addrs]', 'believe X-Forwarded-* or Forwarded from the proxy in front (default: loopback): apps see the real client, scheme and host')
     .option('--share', 'share with the room: all interfaces, a key in the URL, a QR code')
     .option('--auth <user[:password]>', 'ask for this user and password instead of a key (password also from SERVE_HERE_PASSWORD)')
     .option('--no-auth', 'shared without any key or password (a warning says so)')

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Stats } from 'node:fs';
 import type { AppMount, AppRouter, AppTarget } from './app/contract.js';
+import type { Proxied } from './gate.js';
 import { isCrossSite, plainAddress, type ParsedHost } from './host-check.js';
 import { parsePath, type Resolved, type Resolver } from './static/resolve.js';
 import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './live/paths.js';
@@ -45,8 +46,8 @@ export const STATIC_METHODS = 'GET, HEAD, OPTIONS';
 /** More header lines than this is a 431 (Node would drop the extras silently). */
 export const MAX_HEADER_LINES = 100;
 
-/** Decide what answers this request. `host` is the gate's validated Host. */
-export async function route(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined): Promise<Decision> {
+/** Decide what answers this request. `host` is the gate's validated Host; `proxied`, what a trusted proxy reported. */
+export async function route(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined, proxied?: Proxied): Promise<Decision> {
   if (req.rawHeaders.length / 2 > MAX_HEADER_LINES) return { kind: 'error', status: 431, detail: `More than ${MAX_HEADER_LINES} header lines.` };
   const url = req.url ?? '/';
   if (url.startsWith(LIVE_BASE)) {
@@ -61,7 +62,7 @@ export async function route(ctx: RouteContext, req: IncomingMessage, host: Parse
   const method = req.method ?? 'GET';
   const readOnly = method === 'GET' || method === 'HEAD';
   const mount = ctx.app === undefined ? undefined : matchMount(ctx.app.mounts, segments);
-  const toApp = (m: AppMount): Decision => ({ kind: 'app', target: appTarget(ctx, req, host, { mount: m, raw, trailingSlash, query: q === -1 ? '' : url.slice(q) }) });
+  const toApp = (m: AppMount): Decision => ({ kind: 'app', target: appTarget(ctx, req, host, proxied, { mount: m, raw, trailingSlash, query: q === -1 ? '' : url.slice(q) }) });
 
   if (method === 'PUT' && ctx.upload && mount === undefined) return { kind: 'upload', segments, host: host?.host ?? fallbackHost(req) };
   let found: Resolved = { kind: 'missing' };
@@ -128,7 +129,7 @@ export async function notFound(ctx: RouteContext): Promise<Decision> {
 }
 
 /** Route an upgrade (WebSocket): only an app mount takes one. */
-export function routeUpgrade(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined): Decision {
+export function routeUpgrade(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined, proxied?: Proxied): Decision {
   if (req.rawHeaders.length / 2 > MAX_HEADER_LINES) return { kind: 'error', status: 431, detail: `More than ${MAX_HEADER_LINES} header lines.` };
   const url = req.url ?? '/';
   const parsed = parsePath(url);
@@ -136,7 +137,7 @@ export function routeUpgrade(ctx: RouteContext, req: IncomingMessage, host: Pars
   const mount = ctx.app === undefined ? undefined : matchMount(ctx.app.mounts, parsed.segments);
   if (mount === undefined) return { kind: 'error', status: 404, detail: 'Nothing here takes an upgrade.' };
   const q = url.indexOf('?');
-  return { kind: 'app', target: appTarget(ctx, req, host, { mount, raw: parsed.raw, trailingSlash: parsed.trailingSlash, query: q === -1 ? '' : url.slice(q) }) };
+  return { kind: 'app', target: appTarget(ctx, req, host, proxied, { mount, raw: parsed.raw, trailingSlash: parsed.trailingSlash, query: q === -1 ? '' : url.slice(q) }) };
 }
 
 /** Resolve, with the apps' own files (module graph, config, env file) treated as missing. */
@@ -165,7 +166,7 @@ interface Split {
 }
 
 /** The split into mount and rest, done once here: the app side never re-parses the request line. */
-function appTarget(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined, s: Split): AppTarget {
+function appTarget(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined, proxied: Proxied | undefined, s: Split): AppTarget {
   const rest = ctx.stripPrefix ? s.raw.slice(s.mount.segments.length) : s.raw;
   let path = rest.length === 0 ? '' : `/${rest.join('/')}`;
   if (s.trailingSlash || (rest.length === 0 && (!ctx.stripPrefix || s.mount.segments.length === 0))) path += '/';
@@ -174,9 +175,10 @@ function appTarget(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | u
     mount: s.mount,
     path: `${path}${s.query}`,
     host: host?.host ?? fallbackHost(req),
-    scheme: ctx.scheme,
-    clientAddress: plainAddress(address),
-    clientPort: req.socket.remotePort ?? 0,
+    scheme: proxied?.scheme ?? ctx.scheme,
+    clientAddress: plainAddress(proxied?.clientAddress ?? address),
+    // The port belongs to the connection: behind a proxy it is the proxy's, so none is claimed.
+    clientPort: proxied?.clientAddress === undefined ? (req.socket.remotePort ?? 0) : 0,
   };
 }
 

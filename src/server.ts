@@ -63,6 +63,8 @@ export interface ServerOptions {
   poll?: boolean;
   /** Open connections one client address may hold (default: 64 when shared, no cap on loopback). */
   connectionsPerClient?: number;
+  /** --trust-proxy: proxies whose X-Forwarded-* or Forwarded give the apps the client, scheme and host. */
+  trustProxy?: readonly string[] | undefined;
 }
 
 export interface ServeHere {
@@ -84,7 +86,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   const logger = opts.logger ?? createLogger();
   const dotfiles = opts.dotfiles === true;
   const cors = opts.cors === true;
-  const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined });
+  const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined, trustProxy: opts.trustProxy });
   const routing: RouteContext = {
     resolver: new Resolver(root, dotfiles),
     app: opts.app,
@@ -141,7 +143,7 @@ export function createServer(opts: ServerOptions): ServeHere {
     const passed = gate.check(req);
     if (!passed.ok) return refuse(res, passed);
     if (cors) res.setHeader('Access-Control-Allow-Origin', '*');
-    const decision = await route(routing, req, passed.host);
+    const decision = await route(routing, req, passed.host, passed.proxied);
     await respond(responding, req, res, decision);
   };
 
@@ -179,7 +181,7 @@ export function createServer(opts: ServerOptions): ServeHere {
       logUpgrade(logger, req, socket, passed.status, 'static', gate);
       return void socket.end(rawAnswer(passed.status, passed.headers ?? {}, passed.body ?? `${passed.detail}\n`));
     }
-    const decision = routeUpgrade(routing, req, passed.host);
+    const decision = routeUpgrade(routing, req, passed.host, passed.proxied);
     if (decision.kind === 'app' && opts.app?.upgrade(req, socket, head, decision.target) === true) {
       upgraded.add(socket);
       socket.once('close', () => upgraded.delete(socket));

@@ -92,10 +92,13 @@ export function request(port: number, path: string, opts: { method?: string; hea
   });
 }
 
-/** Send raw bytes on a TCP socket and collect everything until the server closes or `ms` pass. */
-export function rawRequest(port: number, data: string | Buffer, ms = 2000): Promise<string> {
+/**
+ * Send raw bytes on a TCP socket and collect everything until the server closes or `ms` pass.
+ * `from`: the local address to connect from (any 127.x is loopback on Linux).
+ */
+export function rawRequest(port: number, data: string | Buffer, ms = 2000, from?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect({ port, host: '127.0.0.1', ...(from === undefined ? {} : { localAddress: from }) });
     let out = '';
     const timer = setTimeout(() => {
       socket.destroy();
