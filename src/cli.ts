@@ -189,7 +189,7 @@ export async function main(argv: string[]): Promise<void> {
 async function printExport(argv: string[], log: Logger): Promise<void> {
   const { exportText } = await import('./export/command.js');
   try {
-    process.stdout.write(exportText(argv, parseArgv, process.cwd()));
+    process.stdout.write(await exportText(argv, parseArgv, process.cwd()));
   } catch (error) {
     if (!(error instanceof CommanderError)) return fail(error, log);
     process.exitCode = error.code.startsWith('commander.help') || error.code === 'commander.version' ? 0 : 2;

@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { skipOrFail } from './helpers/skip.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, BIN } from './helpers/server.js';
@@ -30,23 +31,23 @@ cli('systemd without --app exits 2; a bad flag exits 2', async () => {
   assert.is((await runCli(['export', 'nginx', '--port', '0'])).code, 2);
 });
 
-cli('systemd: serve-here --no-watch --workers N on loopback, the same mounts and flags', async () => {
+const ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
+
+cli('systemd: serve-here --no-watch --workers N on loopback, the same mounts and flags, restarted', async () => {
   const r = await runCli(['export', 'systemd', 'site', '--app', '/api=api.ts', '--workers', '3', '--spa', '--port', '8123']);
   assert.is(r.code, 0, r.stderr);
   const exec = /^ExecStart=(.*)$/m.exec(r.stdout)?.[1] ?? '';
-  assert.match(exec, / --no-watch --workers 3 --port 8123 --app \/api=\/\S*\/api\.ts --spa /);
+  assert.match(exec, / --no-watch --workers 3 --port 8123 --app \/api=\/\S*\/api\.ts --spa --trust-proxy loopback /);
   assert.ok(exec.includes(BIN), 'starts this very install');
   assert.not.match(exec, /--host|--share|0\.0\.0\.0/);
   assert.match(r.stdout, /^\[Service\]$/m);
-  const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
-  if (analyze === undefined) {
-    console.log('SKIP: systemd-analyze verify: not installed');
-    return;
-  }
+  assert.match(r.stdout, /^Restart=always$/m, 'a dead service is started again');
+  assert.match(r.stdout, /^StartLimitIntervalSec=0$/m, 'and never given up on');
+  if (ANALYZE === undefined) return skipOrFail('systemd-analyze verify: not installed (Debian: apt-get install systemd)');
   const dir = await mkdtemp(join(tmpdir(), 'serve-here-unit-'));
   try {
     await writeFile(join(dir, 'serve-here-app.service'), r.stdout);
-    const verify = await runExe(analyze, ['verify', join(dir, 'serve-here-app.service')]);
+    const verify = await runExe(ANALYZE, ['verify', join(dir, 'serve-here-app.service')]);
     assert.is(verify.code, 0, verify.stderr);
     assert.is(verify.stderr.trim(), '', 'systemd-analyze has no complaint');
   } finally {
@@ -54,30 +55,60 @@ cli('systemd: serve-here --no-watch --workers N on loopback, the same mounts and
   }
 });
 
-cli('nginx without apps: no upstream, the static rules only', async () => {
+cli('systemd: the unit\'s sandbox scores at most 4.0 in systemd-analyze security (0 safe, 10 exposed)', async () => {
+  if (ANALYZE === undefined) return skipOrFail('systemd-analyze security: not installed (Debian: apt-get install systemd)');
+  const r = await runCli(['export', 'systemd', 'site', '--app', '/api=api.ts', '--port', '8123']);
+  assert.is(r.code, 0, r.stderr);
+  const dir = await mkdtemp(join(tmpdir(), 'serve-here-unit-'));
+  try {
+    await writeFile(join(dir, 'serve-here-app.service'), r.stdout);
+    // --offline: judge the file itself, no running systemd needed (systemd 250 and later).
+    const sec = await runExe(ANALYZE, ['security', '--offline=yes', join(dir, 'serve-here-app.service')]);
+    const score = Number(/Overall exposure level for serve-here-app\.service: ([\d.]+)/.exec(sec.stdout + sec.stderr)?.[1] ?? NaN);
+    assert.ok(score <= 4.0, `exposure ${score}: ${sec.stdout}${sec.stderr}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+cli('nginx without apps: no upstream; the static rules, nosniff, no links, unknown names dropped', async () => {
   const r = await runCli(['export', 'nginx', '.', '--dotfiles']);
   assert.is(r.code, 0, r.stderr);
   assert.not.match(r.stdout, /upstream|proxy_pass/);
-  assert.match(r.stdout, /location ~ \(\^\|\/\)\\\.git\(\/\|\$\) \{ return 404; \}/);
-  assert.not.match(r.stdout, /location ~ \/\\\. \{ return 404; \}/, '--dotfiles: only .git hidden');
+  assert.match(r.stdout, /location ~\* "\/\(\\\\\.git\|/, '.git and env files always');
+  assert.not.match(r.stdout, /location ~\* "\/\\\\\." \{/, '--dotfiles: no blanket dotfile rule');
+  assert.match(r.stdout, /^ {4}add_header X-Content-Type-Options nosniff always;$/m);
+  assert.match(r.stdout, /^ {4}disable_symlinks on from=\$document_root;$/m);
+  assert.match(r.stdout, /listen 80 default_server;\n {4}server_name _;\n {4}return 444;/);
 });
 
 cli('deno and workers: an entry importing each fetch handler, prefix split as serve-here does', async () => {
-  for (const target of ['deno', 'workers']) {
-    const r = await runCli(['export', target, '--app', '/api=api.ts', '--app', 'main.mjs']);
-    assert.is(r.code, 0, r.stderr);
-    assert.match(r.stdout, /import app0 from "\.\/api\.ts";/);
-    assert.match(r.stdout, /import app1 from "\.\/main\.mjs";/);
-    assert.ok(r.stdout.indexOf('prefix: "/api"') < r.stdout.indexOf('prefix: ""'), 'longest prefix first');
-    // The entry parses as an ES module (the deno one imports jsr:, so it is not run offline).
-    const dir = await mkdtemp(join(tmpdir(), 'serve-here-entry-'));
-    try {
+  const dir = await mkdtemp(join(tmpdir(), 'serve-here-entry-'));
+  try {
+    await mkdir(join(dir, 'public'));
+    for (const target of ['deno', 'workers']) {
+      const r = await runCli(['export', target, 'public', '--app', '/api=api.ts', '--app', 'main.mjs'], { cwd: dir });
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stdout, /import app0 from "\.\/api\.ts";/);
+      assert.match(r.stdout, /import app1 from "\.\/main\.mjs";/);
+      assert.ok(r.stdout.indexOf('prefix: "/api"') < r.stdout.indexOf('prefix: ""'), 'longest prefix first');
+      // The entry parses as an ES module (the deno one imports jsr:, so it is not run offline).
       await writeFile(join(dir, 'entry.mjs'), r.stdout);
       const check = await runExe(process.execPath, ['--check', join(dir, 'entry.mjs')]);
       assert.is(check.code, 0, check.stderr);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+cli('nginx, deno, workers: an app in the served folder itself is refused in one line (its modules cannot be told from the site\'s)', async () => {
+  for (const target of ['nginx', 'deno', 'workers']) {
+    const r = await runCli(['export', target, '.', '--app', '/api=api.mjs']);
+    assert.is(r.code, 2, `${target}: ${r.stdout}`);
+    assert.is(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^serve-here: Cannot export ${target}: the app \\(.*api\\.mjs\\) lies in the served folder itself`));
+    assert.match(r.stderr, /Serve a subfolder/);
   }
 });
 
@@ -175,7 +206,9 @@ e2e('export workers: the entry on workerd answers the app checks as serve-here a
   try {
     await copyFile(join(APPS_DIR, 'json-api.mjs'), join(dir, 'api.mjs'));
     await copyFile(join(APPS_DIR, 'client-info.mjs'), join(dir, 'who.mjs'));
-    const r = await runCli(['export', 'workers', '--app', '/api=api.mjs', '--app', '/who=who.mjs'], { cwd: dir });
+    // The files in their own folder: apps beside the served files' root cannot be exported.
+    await mkdir(join(dir, 'public'));
+    const r = await runCli(['export', 'workers', 'public', '--app', '/api=api.mjs', '--app', '/who=who.mjs'], { cwd: dir });
     assert.is(r.code, 0, r.stderr);
     await writeFile(join(dir, 'worker.mjs'), r.stdout.slice(0, r.stdout.indexOf('// ==> wrangler.jsonc')));
     server = await startWorkerd(join(dir, 'worker.mjs'));

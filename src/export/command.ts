@@ -7,7 +7,7 @@ import { nginxConfig } from './nginx.js';
 import { planFrom, type DeployPlan } from './plan.js';
 import { systemdUnit } from './systemd.js';
 
-const TARGETS: Record<string, { about: string; needsApp: boolean; render(plan: DeployPlan): string }> = {
+const TARGETS: Record<string, { about: string; needsApp: boolean; render(plan: DeployPlan): string | Promise<string> }> = {
   nginx: { about: 'nginx serves the folder, the app mounts proxied to serve-here', needsApp: false, render: nginxConfig },
   systemd: { about: 'a unit running the apps with serve-here --no-watch --workers N on loopback', needsApp: true, render: systemdUnit },
   deno: { about: 'a `deno serve` entry: the folder plus the fetch-handler apps', needsApp: true, render: denoEntry },
@@ -24,7 +24,7 @@ function targetList(): string {
  * The text for `serve-here export <target> …rest`; `parse` turns the rest into Options exactly
  * as `serve-here …rest` would (throwing on usage errors).
  */
-export function exportText(argv: readonly string[], parse: (argv: string[]) => Options, cwd: string): string {
+export async function exportText(argv: readonly string[], parse: (argv: string[]) => Options, cwd: string): Promise<string> {
   const [target, ...rest] = argv;
   const spec = target === undefined ? undefined : TARGETS[target];
   if (target === undefined || spec === undefined) {
@@ -35,5 +35,5 @@ export function exportText(argv: readonly string[], parse: (argv: string[]) => O
   if (spec.needsApp && opts.apps.length === 0) {
     throw new UsageError(`export ${target} needs --app`, `Give the app mounts you serve with, e.g. serve-here export ${target} --app /api=api.ts`);
   }
-  return spec.render(planFrom(opts, cwd));
+  return await spec.render(planFrom(opts, cwd));
 }

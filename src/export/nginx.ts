@@ -1,10 +1,14 @@
 // `serve-here export nginx`: nginx serves the folder with serve-here's rules and proxies the app
 // mounts to serve-here on loopback. A site file: it goes inside nginx's http {} (conf.d/).
-import { UsageError } from '../errors.js';
 import type { DeployMount, DeployPlan } from './plan.js';
 import { appServerArgs } from './plan.js';
+import { checkExpressible, denyPatterns, type DenyPattern } from './deny.js';
+import { commentText, nginxRegex, nginxString, serverName, shellWord } from './quote.js';
 
 const UPSTREAM = 'serve_here_apps';
+/** What a denied path gets: 404 (nothing says the file exists), or the app's answer under a mount, as in serve-here. */
+const TO_APP = 'error_page 404 = @serve_here; return 404;';
+const NOT_FOUND = 'return 404;';
 
 /** One location body that hands the request to the app server unchanged. */
 function proxyLines(indent: string): string {
@@ -13,46 +17,39 @@ function proxyLines(indent: string): string {
     'proxy_http_version 1.1;',
     '# The Host the client sent (with its port): apps build the same URLs as in development.',
     'proxy_set_header Host $http_host;',
-    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    '# Who the client is, as serve-here --trust-proxy reads it: set here, never taken from the client.',
+    'proxy_set_header X-Forwarded-For $remote_addr;',
     'proxy_set_header X-Forwarded-Proto $scheme;',
     'proxy_set_header X-Forwarded-Host $http_host;',
+    'proxy_set_header Forwarded "";',
+    'proxy_set_header X-Real-IP "";',
     '# WebSockets: pass Upgrade through; otherwise an empty Connection keeps upstream keep-alive.',
     'proxy_set_header Upgrade $http_upgrade;',
     'proxy_set_header Connection $serve_here_connection;',
+    '# serve-here sets its own; nginx adds it to every answer.',
+    'proxy_hide_header X-Content-Type-Options;',
     '# Stream both ways, as serve-here does (server-sent events, large uploads).',
     'proxy_buffering off;',
     'proxy_request_buffering off;',
   ].map((l) => `${indent}${l}`).join('\n');
 }
 
-/** A path as one quoted nginx argument; `$` would be read as a variable, so it is refused. */
-function quote(value: string): string {
-  if (/["$\\\n]/.test(value)) throw new UsageError(`Cannot write "${value}" into an nginx config`, 'Rename the folder without quotes, $ or backslashes.');
-  return `"${value}"`;
+/** The deny locations: regexes, so they win over the plain prefix locations (`location /`). */
+function denyLocations(patterns: readonly DenyPattern[], indent: string, action: string): string[] {
+  return patterns.flatMap((p) => [`${indent}# ${commentText(p.why)}`, `${indent}location ~* ${nginxRegex(p.regex, 'a deny rule')} { ${action} }`]);
 }
 
-function hiddenFiles(plan: DeployPlan): string[] {
-  const lines: string[] = [];
-  for (const m of plan.mounts) {
-    if (m.servedAs === undefined) continue;
-    const dir = m.servedAs.slice(0, m.servedAs.lastIndexOf('/'));
-    for (const path of [m.servedAs, `${dir}/package.json`, `${dir}/tsconfig.json`]) {
-      if (!lines.some((l) => l.includes(` ${path} `))) lines.push(`    location = ${path} { return 404; }`);
-    }
-  }
-  if (lines.length === 0) return [];
-  return ['    # The apps\' files are never served (serve-here hides their whole module graph; here only', '    # the entry files are known: keep app sources outside the served folder).', ...lines, ''];
-}
-
-function mountBlock(m: DeployMount): string[] {
-  // ^~: this prefix wins over the dotfile regex below, as in serve-here, where a hidden name
-  // under a mount is the app's to answer. Existing files still win (try_files), the rest and
-  // every method but GET/HEAD (the 405 of the static handler) go to the app server.
-  const head = m.prefix === '' ? ['    location / {'] : [`    location = ${m.prefix} {`, '        try_files $uri @serve_here;', '        error_page 405 = @serve_here;', '    }', `    location ^~ ${m.prefix}/ {`];
+function mountBlock(m: DeployMount, patterns: readonly DenyPattern[]): string[] {
+  // ^~: this prefix wins over the server's regex locations, so the deny rules are repeated
+  // inside, where a denied path is the app's to answer, as in serve-here. Existing files still
+  // win (try_files), the rest and every method but GET/HEAD (the 405 of the static handler) go
+  // to the app server.
+  const prefix = nginxString(m.prefix, 'the mount prefix');
+  const head = m.prefix === '' ? ['    location / {'] : [`    location = ${prefix} {`, '        try_files $uri @serve_here;', '        error_page 405 = @serve_here;', '    }', `    location ^~ ${nginxString(`${m.prefix}/`, 'the mount prefix')} {`];
   return [
-    `    # App mount ${m.prefix === '' ? '/' : m.prefix}: ${m.file}`,
+    `    # App mount ${m.prefix === '' ? '/' : commentText(m.prefix)}: ${commentText(m.file)}`,
     ...head,
-    '        location ~ /\\. { try_files /nonexistent @serve_here; }',
+    ...(m.prefix === '' ? [] : denyLocations(patterns, '        ', TO_APP)),
     '        try_files $uri $uri/index.html @serve_here;',
     '        error_page 405 = @serve_here;',
     '    }',
@@ -60,7 +57,15 @@ function mountBlock(m: DeployMount): string[] {
   ];
 }
 
+/** server_name: the --allowed-hosts names (".example.com" is its subdomains, as in serve-here), else what serve-here answers on loopback. */
+function serverNames(plan: DeployPlan): string {
+  if (plan.hosts.length === 0) return 'localhost 127.0.0.1 [::1]';
+  return plan.hosts.map((h) => (h.startsWith('.') ? `*${serverName(h)}` : serverName(h))).join(' ');
+}
+
 export function nginxConfig(plan: DeployPlan): string {
+  checkExpressible(plan.deny, 'nginx', plan.mounts);
+  const patterns = denyPatterns(plan.deny);
   const rootApp = plan.mounts.some((m) => m.prefix === '');
   const spa = plan.spa && !rootApp;
   const http: string[] = [];
@@ -70,11 +75,22 @@ export function nginxConfig(plan: DeployPlan): string {
   if (spa) {
     http.push('# --spa: unknown paths whose last segment has no dot, asked for as HTML, get /index.html.', 'map "$uri|$http_accept" $serve_here_spa {', '    default 0;', '    "~^[^|]*/[^/.|]*\\|.*text/html" 1;', '}', '');
   }
+  http.push(
+    '# Requests for any other name (scanners, DNS-rebinding pages) get no answer at all. With TLS,',
+    '# add `listen 443 ssl default_server; ssl_reject_handshake on;` here. If nginx -t reports a',
+    '# duplicate default server, remove the distribution\'s default site (sites-enabled/default).',
+    'server {',
+    '    listen 80 default_server;',
+    '    server_name _;',
+    '    return 444;',
+    '}',
+    '',
+  );
   const server: string[] = [
     'server {',
     '    listen 80;',
-    `    server_name ${plan.hosts.length > 0 ? plan.hosts.join(' ') : '_'};`,
-    `    root ${quote(plan.root)};`,
+    `    server_name ${serverNames(plan)};`,
+    `    root ${nginxString(plan.root, 'the folder')};`,
     '    index index.html;',
     '    charset utf-8;',
     '    server_tokens off;',
@@ -83,14 +99,17 @@ export function nginxConfig(plan: DeployPlan): string {
     '    # The folder\'s own 404.html when there is one, as serve-here.',
     '    error_page 404 /404.html;',
     '    client_max_body_size 1g;',
+    '    add_header X-Content-Type-Options nosniff always;',
+    '    # serve-here follows a link only while it stays inside the folder; nginx cannot tell that',
+    '    # apart, and "if_not_owner" still follows a root-owned link to /etc/passwd in a root-owned',
+    '    # site: no links below the root at all (replace them by copies, or relax this knowingly).',
+    '    disable_symlinks on from=$document_root;',
     '',
-    '    # Hidden, as in serve-here: .git always, other dotfiles unless --dotfiles; 404, not 403,',
-    '    # so nothing tells a visitor the file exists.',
-    '    location ~ (^|/)\\.git(/|$) { return 404; }',
-    ...(plan.dotfiles ? [] : ['    location ~ /\\. { return 404; }']),
+    '    # Never served, as in serve-here (its exposure policy), 404 so nothing tells a visitor',
+    `    # the file exists${rootApp ? ' (here: the app at / answers instead, as in serve-here)' : ''}. Case-insensitive, as serve-here compares.`,
+    ...denyLocations(patterns, '    ', rootApp ? TO_APP : NOT_FOUND),
     '',
-    ...hiddenFiles(plan),
-    ...[...plan.mounts].sort((a, b) => b.prefix.length - a.prefix.length).flatMap(mountBlock),
+    ...[...plan.mounts].sort((a, b) => b.prefix.length - a.prefix.length).flatMap((m) => mountBlock(m, patterns)),
   ];
   if (!rootApp) {
     server.push(
@@ -105,10 +124,10 @@ export function nginxConfig(plan: DeployPlan): string {
   if (plan.mounts.length > 0) server.push('    location @serve_here {', proxyLines('        '), '    }');
   server.push('}');
   const head = [
-    `# nginx site for ${plan.root}, generated by \`serve-here export nginx\`: a starting point.`,
+    `# nginx site for ${commentText(plan.root)}, generated by \`serve-here export nginx\`: a starting point.`,
     '# Put it in /etc/nginx/conf.d/ (it belongs inside http {}); add TLS (certbot --nginx) and',
     '# set server_name (and the same names as --allowed-hosts for serve-here).',
-    ...(plan.mounts.length > 0 ? ['# The apps run behind it, on loopback (see `serve-here export systemd`):', `#   serve-here ${appServerArgs(plan).join(' ')}`] : []),
+    ...(plan.mounts.length > 0 ? ['# The apps run behind it, on loopback (see `serve-here export systemd`):', `#   serve-here ${appServerArgs(plan).map((a) => shellWord(a, 'the command line')).join(' ')}`] : []),
     '',
   ];
   return `${[...head, ...http, ...server].join('\n')}\n`;

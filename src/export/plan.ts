@@ -4,7 +4,9 @@ import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import { denyRulesFor, type DenyRules } from '../exposure/policy.js';
 import type { Options } from '../options.js';
+import { LOOPBACK } from '../proxy-trust.js';
 
 export interface DeployMount {
   /** "" for the root, else "/api". */
@@ -32,6 +34,10 @@ export interface DeployPlan {
   cwd: string;
   /** `node …/bin/serve-here.js` as an absolute command line for ExecStart. */
   command: string[];
+  /** What the front server must never serve: the exposure policy's rules for these flags. */
+  deny: DenyRules;
+  /** --trust-proxy for the app server: the front server on loopback, unless other addresses were given. */
+  trustProxy: string[];
 }
 
 /** The executable that is running now, so a generated unit starts this very install. */
@@ -66,6 +72,15 @@ export function planFrom(opts: Options, cwd: string): DeployPlan {
     envFile: opts.envFile === undefined ? undefined : resolve(cwd, opts.envFile),
     cwd,
     command: selfCommand(),
+    deny: denyRulesFor({
+      root,
+      dotfiles: opts.dotfiles,
+      apps: opts.apps.map((m) => resolve(cwd, m.file)),
+      envFile: opts.envFile === undefined ? undefined : resolve(cwd, opts.envFile),
+      tlsFiles: [opts.cert, opts.key].flatMap((f) => (f === undefined ? [] : [resolve(cwd, f)])),
+      appCwd: cwd,
+    }),
+    trustProxy: opts.trustProxy ?? [LOOPBACK],
   };
 }
 
@@ -84,6 +99,9 @@ export function appServerArgs(plan: DeployPlan): string[] {
     ...(plan.dotfiles ? ['--dotfiles'] : []),
     ...(plan.hosts.length > 0 ? ['--allowed-hosts', plan.hosts.join(',')] : []),
     ...(plan.envFile === undefined ? [] : ['--env-file', plan.envFile]),
+    // The front server says who the client is; believed from it only.
+    '--trust-proxy',
+    plan.trustProxy.join(','),
     '--log',
     'combined',
   ];

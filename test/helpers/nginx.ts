@@ -15,11 +15,12 @@ export interface RunningNginx {
   errorLog(): Promise<string>;
 }
 
-/** Start nginx with `site` (a generated site config whose `listen 80;` is moved to 127.0.0.1:free port). */
+/** Start nginx with `site` (a generated site config whose `listen 80` lines are moved to 127.0.0.1:free port). */
 export async function startNginx(prefix: string, site: string): Promise<RunningNginx> {
   if (NGINX === undefined) throw new Error('nginx is not installed');
   const port = await freePort();
-  const listen = site.replace(/^ {4}listen 80;$/m, `    listen 127.0.0.1:${port};`);
+  // Every server of the site (its own and the default one for unknown names) moves to the port.
+  const listen = site.replace(/^ {4}listen 80( default_server)?;$/gm, (_m, d: string | undefined) => `    listen 127.0.0.1:${port}${d ?? ''};`);
   if (listen === site) throw new Error('the site config has no "listen 80;" line');
   await mkdir(join(prefix, 'tmp'), { recursive: true });
   await writeFile(join(prefix, 'site.conf'), listen);
