@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { skipOrFail } from './helpers/skip.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, BIN } from './helpers/server.js';
+import { rawRequest, runCli, BIN } from './helpers/server.js';
 import { runExe, spawnExe, type Proc } from './helpers/bin.js';
 import { copyFile } from 'node:fs/promises';
 import { APPS_DIR, freePort, startWorkerd, workerd } from './helpers/engines.js';
@@ -224,8 +224,16 @@ e2e('export workers: the entry on workerd answers the app checks as serve-here a
 });
 
 if (NGINX === undefined) {
-  console.log('SKIP: nginx end-to-end: no nginx binary (apt-get install nginx-light; .ci/run does)');
+  e2e('nginx end-to-end', () => skipOrFail('nginx end-to-end: no nginx binary (apt-get install nginx-light; .ci/run does)'));
 } else {
+  e2e('the app sees the client nginx saw, not what the client claims (--trust-proxy in the command line)', async () => {
+    // From 127.0.0.2, a second loopback address: nginx's $remote_addr, not nginx's own 127.0.0.1.
+    const port = nginx?.port ?? 0;
+    const raw = await rawRequest(port, `GET /who/x HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Forwarded-For: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\nConnection: close\r\n\r\n`, 5000, '127.0.0.2');
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { address: string; host: string };
+    assert.equal([body.address, body.host], ['127.0.0.2', `127.0.0.1:${port}`], raw);
+  });
+
   for (const check of CHECKS) {
     e2e(`${check.name}: the same through nginx and from serve-here alone`, async () => {
       const port = nginx?.port ?? 0;
