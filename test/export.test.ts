@@ -229,7 +229,7 @@ if (NGINX === undefined) {
   e2e('the app sees the client nginx saw, not what the client claims (--trust-proxy in the command line)', async () => {
     // From 127.0.0.2, a second loopback address: nginx's $remote_addr, not nginx's own 127.0.0.1.
     const port = nginx?.port ?? 0;
-    const raw = await rawRequest(port, `GET /who/x HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Forwarded-For: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\nConnection: close\r\n\r\n`, 5000, '127.0.0.2');
+    const raw = await rawRequest(port, `GET /who/x HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Forwarded-For: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\nConnection: close\r\n\r\n`, 5000, { from: '127.0.0.2' });
     const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { address: string; host: string };
     assert.equal([body.address, body.host], ['127.0.0.2', `127.0.0.1:${port}`], raw);
   });

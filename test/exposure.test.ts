@@ -7,11 +7,10 @@ import { realpathSync } from 'node:fs';
 import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import mime from 'mime';
-import standardTypes from 'mime/types/standard.js';
-import otherTypes from 'mime/types/other.js';
 import { denyRulesFor, Exposure, MODULE_EXTENSIONS } from '../src/exposure/policy.js';
 import { needsSandbox } from '../src/exposure/sandbox.js';
 import { makeTree, removeTree } from './helpers/server.js';
+import { mimeExtensions } from './helpers/mime-types.js';
 
 let root = '';
 const policy = suite('exposure policy');
@@ -87,12 +86,6 @@ sandbox('every type mime knows: only the passive allow-list goes unsandboxed', (
   for (const t of ['text/html', 'text/html; charset=utf-8', 'application/xhtml+xml', 'image/svg+xml', 'application/mathml+xml', 'application/rdf+xml', 'text/xml', 'application/javascript', undefined]) assert.ok(needsSandbox(t), String(t));
   for (const t of ['image/png', 'text/plain; charset=utf-8', 'video/mp4', 'application/pdf', 'application/zip']) assert.not.ok(needsSandbox(t), t);
 });
-
-/** Every extension in mime's tables (test/exposure-matrix.test.ts serves a file of each). */
-export function mimeExtensions(): string[] {
-  const tables: Array<Record<string, readonly string[]>> = [standardTypes, otherTypes];
-  return [...new Set(tables.flatMap((t) => Object.values(t).flat()))];
-}
 
 policy.run();
 sandbox.run();

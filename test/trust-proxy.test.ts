@@ -44,7 +44,7 @@ async function serve(args: string[]): Promise<number> {
 
 /** One raw request to /api/x with these extra header lines, from `from`; the status and the app's JSON. */
 async function ask(port: number, lines: string[], from?: string): Promise<{ status: number; seen: Seen | undefined; raw: string }> {
-  const raw = await rawRequest(port, ['GET /api/x?q=1 HTTP/1.1', `Host: 127.0.0.1:${port}`, ...lines, 'Connection: close', '', ''].join('\r\n'), 5000, from);
+  const raw = await rawRequest(port, ['GET /api/x?q=1 HTTP/1.1', `Host: 127.0.0.1:${port}`, ...lines, 'Connection: close', '', ''].join('\r\n'), 5000, from === undefined ? {} : { from });
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
   const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
   let seen: Seen | undefined;

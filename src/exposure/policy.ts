@@ -6,13 +6,13 @@ import { dirname, resolve, sep } from 'node:path';
 import { defaultConfigDir } from '../share/config-dir.js';
 import { APP_CONFIG_NAMES, ENV_NAME, MODULE_EXTENSIONS, PAGE_NAMES, toDenyRules, type DenyRules } from './rules.js';
 
-export { APP_CONFIG_NAMES, ENV_NAME, HIDDEN_NAMES, MODULE_EXTENSIONS, PAGE_NAMES, type DenyRules } from './rules.js';
+export { APP_CONFIG_NAMES, APP_HIDDEN_NAMES, ENV_NAME, HIDDEN_NAMES, MODULE_EXTENSIONS, PAGE_NAMES, type DenyRules } from './rules.js';
 
 /** What the policy is told about one run. Paths may be relative (to the current folder) and need not exist. */
 export interface ExposureConfig {
   /** The served folder. */
   root: string;
-  /** --dotfiles: dot names are served (`.git` and env files never are). */
+  /** --dotfiles: dot names are served (`.git` never is, env files not while an app runs). */
   dotfiles: boolean;
   /** The apps' entry modules (--app files). Any entry means an app runs: the write rules for apps apply. */
   apps?: readonly string[] | undefined;
@@ -45,9 +45,10 @@ export class Exposure {
   /** The served folder, real path. */
   readonly root: string;
   readonly dotfiles: boolean;
-  /** An app runs: uploads must not feed its module resolution. */
-  readonly appsRun: boolean;
+  /** An app runs (an entry or graph file is known): uploads must not feed its module resolution. */
+  appsRun = false;
   readonly #prefix: string;
+  readonly #cwd: string;
   readonly #lowerRoot: string;
   readonly #lowerPrefix: string;
   /** Protected files inside the root: lower-cased → as found. */
@@ -66,27 +67,29 @@ export class Exposure {
     this.#lowerRoot = this.root.toLowerCase();
     this.#lowerPrefix = this.#prefix.toLowerCase();
     this.dotfiles = config.dotfiles;
-    const apps = config.apps ?? [];
-    this.appsRun = apps.length > 0;
+    this.#cwd = config.appCwd ?? process.cwd();
     for (const f of [...(config.tlsFiles ?? []), ...(config.envFile === undefined ? [] : [config.envFile])]) this.#protect(f);
     for (const d of [...(config.secretFolders ?? []), defaultConfigDir()]) {
       for (const p of bothForms(d)) {
         const key = p.endsWith(sep) ? p.toLowerCase() : `${p.toLowerCase()}${sep}`;
-        if (this.#folders.includes(key)) continue;
-        this.#folders.push(key);
+        if (this.#secretFolders.includes(p)) continue;
         this.#secretFolders.push(p);
+        // Only a folder inside the root (or holding it) can be reached: the others cost nothing per request.
+        if (this.#inside(key) || this.#lowerPrefix.startsWith(key)) this.#folders.push(key);
       }
     }
-    if (this.appsRun) {
-      for (const d of bothForms(config.appCwd ?? process.cwd())) this.#configUp(d);
-      this.#configUp(this.root);
-    }
-    this.addAppFiles([...apps, ...(config.appFiles ?? [])]);
+    this.addAppFiles([...(config.apps ?? []), ...(config.appFiles ?? [])]);
   }
 
   /** Files of the apps' module graphs (absolute paths): never read, and their folders take no new modules. */
   addAppFiles(paths: Iterable<string>): void {
     for (const path of paths) {
+      if (!this.appsRun) {
+        this.appsRun = true;
+        // Where the apps run and the served root hold config they read (tsx's tsconfig.json, .npmrc).
+        for (const d of bothForms(this.#cwd)) this.#configUp(d);
+        this.#configUp(this.root);
+      }
       for (const p of this.#protect(path)) {
         const folder = dirname(p);
         this.#appFolders.set(folder.toLowerCase(), folder);
@@ -136,6 +139,7 @@ export class Exposure {
     return toDenyRules({
       root: this.root,
       dotfiles: this.dotfiles,
+      appsRun: this.appsRun,
       files: [...this.#files.values(), ...configFiles],
       folders: this.#secretFolders,
       appFolders: [...this.#appFolders.values()],
@@ -150,7 +154,7 @@ export class Exposure {
       const end = path.indexOf(sep, i + 1);
       const seg = path.slice(i + 1, end === -1 ? undefined : end);
       if (seg.toLowerCase() === '.git') return 'Uploads into .git are not allowed';
-      if (ENV_NAME.test(seg)) return 'Env files cannot be served or uploaded';
+      if (this.appsRun && ENV_NAME.test(seg)) return 'Env files cannot be served or uploaded while an app runs';
       if (!this.dotfiles) return 'Hidden (dot) names cannot be uploaded';
     }
     if (this.#files.size === 0 && this.#folders.length === 0 && this.#configDirs.size === 0) return undefined;

@@ -7,13 +7,12 @@ export const APP_CONFIG_NAMES: readonly string[] = ['package.json', 'tsconfig.js
 export const MODULE_EXTENSIONS: readonly string[] = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx', '.json', '.node'];
 /** Pages an upload would replace for every visitor: never created by an upload, in any folder. */
 export const PAGE_NAMES: readonly string[] = ['index.html', 'index.htm', '404.html'];
-/** Env files (`.env`, `.env.local`, …) hold secrets: never served or written, whatever --dotfiles says. */
+/** Env files (`.env`, `.env.local`, …) an app reads its secrets from: while an app runs, never served or written, whatever --dotfiles says. */
 export const ENV_NAME = /^\.env(\..*)?$/i;
-/**
- * Names denied at any depth, always (lower case; a trailing `*` matches any rest of the name):
- * `.git`, and the env files of ENV_NAME.
- */
-export const HIDDEN_NAMES: readonly string[] = ['.git', '.env', '.env.*'];
+/** Names denied at any depth, always, whatever --dotfiles says (lower case). */
+export const HIDDEN_NAMES: readonly string[] = ['.git'];
+/** Names denied at any depth while an app runs (a trailing `*` matches any rest of the name): ENV_NAME. */
+export const APP_HIDDEN_NAMES: readonly string[] = ['.env', '.env.*'];
 
 /**
  * What an exporter must deny for one configuration, so a deployment serves no more than
@@ -25,7 +24,10 @@ export const HIDDEN_NAMES: readonly string[] = ['.git', '.env', '.env.*'];
 export interface DenyRules {
   /** Any path segment starting with "." is denied (false with --dotfiles). */
   dotfiles: boolean;
-  /** Segment names denied at any depth whatever `dotfiles` says: HIDDEN_NAMES (case-insensitive). */
+  /**
+   * Segment names denied at any depth whatever `dotfiles` says, case-insensitive; a trailing `*`
+   * matches any rest of the name: HIDDEN_NAMES, and APP_HIDDEN_NAMES when an app runs.
+   */
   names: readonly string[];
   /**
    * Exact files never served: the app entries and the module-graph files known when the rules
@@ -48,7 +50,7 @@ export interface DenyRules {
 }
 
 /** Absolute real paths → DenyRules relative to the root (those outside it dropped, duplicates once). */
-export function toDenyRules(input: { root: string; dotfiles: boolean; files: readonly string[]; folders: readonly string[]; appFolders: readonly string[] }): DenyRules {
+export function toDenyRules(input: { root: string; dotfiles: boolean; appsRun: boolean; files: readonly string[]; folders: readonly string[]; appFolders: readonly string[] }): DenyRules {
   const inside = (paths: readonly string[]): string[] => {
     const out = new Set<string>();
     for (const p of paths) {
@@ -60,7 +62,7 @@ export function toDenyRules(input: { root: string; dotfiles: boolean; files: rea
   };
   return {
     dotfiles: !input.dotfiles,
-    names: HIDDEN_NAMES,
+    names: input.appsRun ? [...HIDDEN_NAMES, ...APP_HIDDEN_NAMES] : HIDDEN_NAMES,
     files: inside(input.files),
     // A served folder inside a secret one (someone serving ~/.config/serve-here) is all denied.
     folders: input.folders.some((f) => !relative(f, input.root).startsWith('..')) ? [''] : inside(input.folders),

@@ -3,6 +3,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import net from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -93,12 +94,13 @@ export function request(port: number, path: string, opts: { method?: string; hea
 }
 
 /**
- * Send raw bytes on a TCP socket and collect everything until the server closes or `ms` pass.
- * `from`: the local address to connect from (any 127.x is loopback on Linux).
+ * Send raw bytes on a TCP socket (or TLS, not verified) and collect everything until the server
+ * closes or `ms` pass. `from`: the local address to connect from (any 127.x is loopback on Linux).
  */
-export function rawRequest(port: number, data: string | Buffer, ms = 2000, from?: string): Promise<string> {
+export function rawRequest(port: number, data: string | Buffer, ms = 2000, opts: { tls?: boolean; from?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', ...(from === undefined ? {} : { localAddress: from }) });
+    const at = { port, host: '127.0.0.1', ...(opts.from === undefined ? {} : { localAddress: opts.from }) };
+    const socket = opts.tls === true ? tlsConnect({ ...at, rejectUnauthorized: false }) : net.connect(at);
     let out = '';
     const timer = setTimeout(() => {
       socket.destroy();
