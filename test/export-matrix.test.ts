@@ -30,11 +30,38 @@ const KINDS: Record<string, string> = {
   'root package.json (app config)': '/package.json',
   'TLS key inside the root (--key)': '/key.pem',
   'symlink to /etc/passwd': '/passwd',
+  'symlink to a folder out of the root': '/etc-link/passwd',
   dotfile: '/.hidden',
   '.git/config': '/.git/config',
 };
+/** Found on the disk, not by a rule: no other letter case to ask about. */
+const LINKS = new Set(['/passwd', '/etc-link/passwd']);
+
+/** The flags exported with, and what they protect. */
+interface Config {
+  name: string;
+  flags: string[];
+  env: Record<string, string>;
+  kinds: Record<string, string>;
+  /** Served in this configuration besides NORMAL. */
+  served: string[];
+}
+const { dotfile: _served, ...KINDS_WITH_DOTFILES } = KINDS;
+const CONFIGS = (): Config[] => [
+  { name: 'default', flags: [], env: {}, kinds: KINDS, served: [] },
+  {
+    // The folder is HOME: serve-here's generated certificate folder lies inside, and --dotfiles
+    // lets dot names through, but never that folder, .git, or env files beside an app.
+    name: '--dotfiles, HOME served',
+    flags: ['--dotfiles'],
+    env: { HOME: join(work, 'public'), XDG_CONFIG_HOME: '' },
+    kinds: { ...KINDS_WITH_DOTFILES, 'generated key under a served HOME (--dotfiles)': '/.config/serve-here/https-key.pem' },
+    served: ['/.hidden'],
+  },
+];
 /** Served by every target: the check that the denials are not a blanket 404. */
 const NORMAL = ['/normal.txt', '/sub/page.html'];
+// (With --dotfiles, /.hidden is served too: the second configuration's kinds leave it out.)
 
 /** How a target answers "is this path served?"; `na` lists kinds that do not apply, with the reason. */
 interface Row {
@@ -48,56 +75,65 @@ interface Row {
 }
 
 let work = '';
-let port = 0;
-const flags = (): string[] => ['public', '--app', '/api=public/server/api.mjs', '--env-file', 'public/secrets.env', '--cert', 'public/cert.pem', '--key', 'public/key.pem', '--port', String(port)];
 const stops: Array<() => Promise<unknown>> = [];
 
-async function exported(target: string): Promise<string> {
-  const r = await runCli(['export', target, ...flags()], { cwd: work });
-  assert.is(r.code, 0, `export ${target}: ${r.stderr}`);
-  return r.stdout;
+/** One export: its text, the app server's port and the folder for the target's own files. */
+interface Export {
+  text: string;
+  port: number;
+  dir: string;
+  env: Record<string, string>;
 }
 
-const ROWS: Record<string, () => Promise<Row | undefined>> = {
-  async nginx() {
+let exports = 0;
+async function exported(target: string, config: Config): Promise<Export> {
+  const port = await freePort();
+  const flags = ['public', '--app', '/api=public/server/api.mjs', '--env-file', 'public/secrets.env', '--cert', 'public/cert.pem', '--key', 'public/key.pem', '--port', String(port), ...config.flags];
+  const r = await runCli(['export', target, ...flags], { cwd: work, env: config.env });
+  assert.is(r.code, 0, `export ${target}: ${r.stderr}`);
+  const dir = join(work, `${target}-${++exports}`);
+  await mkdir(dir);
+  return { text: r.stdout, port, dir, env: config.env };
+}
+
+const ROWS: Record<string, (e: Export) => Promise<Row | undefined>> = {
+  async nginx(e) {
     if (NGINX === undefined) {
       skipOrFail('export matrix, nginx: no nginx binary (apt-get install nginx-light)');
       return undefined;
     }
-    const nginx: RunningNginx = await startNginx(join(work, 'nginx'), await exported('nginx'));
+    const nginx: RunningNginx = await startNginx(e.dir, e.text);
     stops.push(() => nginx.stop());
     return { served: async (path) => (await send(nginx.port, path)).status === 200 };
   },
-  async systemd() {
+  async systemd(e) {
     // The unit's ExecStart, run as it is (minus node and the script): serve-here's own policy.
-    const unit = await exported('systemd');
-    const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
+    const exec = /^ExecStart=(.*)$/m.exec(e.text)?.[1] ?? '';
     const args = exec.split(' ').slice(2);
-    const proc: Proc = spawnExe(process.execPath, [BIN, ...args], { cwd: work });
+    const proc: Proc = spawnExe(process.execPath, [BIN, ...args], { cwd: work, env: e.env });
     stops.push(() => proc.stop());
     await proc.waitFor(/http:\/\/127\.0\.0\.1:\d+/, 20_000);
     return {
-      served: async (path) => (await send(port, path)).status === 200,
+      served: async (path) => (await send(e.port, path)).status === 200,
       na: { 'TLS key inside the root (--key)': 'the unit serves plain HTTP on loopback; TLS and its key are nginx\'s, so serve-here is not told of them' },
     };
   },
-  async deno() {
+  async deno(e) {
     // The entry's check, cut out at its markers, run with Deno.realPath as Node's realpath.
-    const entry = await exported('deno');
+    const entry = e.text;
     const code = entry.slice(entry.indexOf(DENY_BEGIN), entry.indexOf(DENY_END));
     assert.ok(code.length > 0, 'the Deno entry has its deny section');
     const shim = `import { realpath } from "node:fs/promises";\nimport { resolve } from "node:path";\nconst Deno = { realPath: (p) => realpath(resolve(${JSON.stringify(work)}, p)) };\n`;
-    const file = join(work, 'deno-check.mjs');
+    const file = join(e.dir, 'deno-check.mjs');
     await writeFile(file, `${shim}${code}\nexport { allowed };\n`);
     const mod = (await import(pathToFileURL(file).href)) as { allowed(path: string): Promise<boolean> };
     return { served: (path) => mod.allowed(path), rulesOnly: true };
   },
-  async workers() {
+  async workers(e) {
     // .assetsignore has .gitignore's syntax: git itself says what it matches.
-    const out = await exported('workers');
+    const out = e.text;
     const lines = out.slice(out.indexOf('.assetsignore <==')).split('\n').slice(1).filter((l) => l.startsWith('// ')).map((l) => l.slice(3));
-    const repo = join(work, 'ignore-check');
-    await mkdir(repo, { recursive: true });
+    const repo = e.dir;
     assert.is((await runExe('git', ['init', '-q', repo])).code, 0);
     await writeFile(join(repo, '.gitignore'), `${lines.join('\n')}\n`);
     return {
@@ -133,7 +169,9 @@ test.before(async () => {
   };
   for (const [name, body] of Object.entries(files)) await writeFile(join(root, name), body);
   await symlink('/etc/passwd', join(root, 'passwd'));
-  port = await freePort();
+  await symlink('/etc', join(root, 'etc-link'));
+  await mkdir(join(root, '.config', 'serve-here'), { recursive: true });
+  await writeFile(join(root, '.config', 'serve-here', 'https-key.pem'), '-----BEGIN PRIVATE KEY----- SECRET\n');
 });
 
 test.after(async () => {
@@ -147,17 +185,18 @@ test('every export target has a row (a new exporter must be added here)', () => 
 
 for (const target of Object.keys(ROWS)) {
   test(`export ${target}: no protected kind is served, normal files are`, async () => {
-    const row = await ROWS[target]?.();
-    if (row === undefined) return;
-    const leaks: string[] = [];
-    for (const [kind, path] of Object.entries(KINDS)) {
-      if (row.na?.[kind] !== undefined) continue;
-      if (await row.served(path)) leaks.push(`${kind} (${path})`);
-      // (The link is found on the disk, not by a rule: no other letter case to ask about.)
-      if (row.rulesOnly === true && path !== '/passwd' && (await row.served(path.toUpperCase()))) leaks.push(`${kind} in upper case (${path.toUpperCase()})`);
+    for (const config of CONFIGS()) {
+      const row = await ROWS[target]?.(await exported(target, config));
+      if (row === undefined) return;
+      const leaks: string[] = [];
+      for (const [kind, path] of Object.entries(config.kinds)) {
+        if (row.na?.[kind] !== undefined) continue;
+        if (await row.served(path)) leaks.push(`${kind} (${path})`);
+        if (row.rulesOnly === true && !LINKS.has(path) && (await row.served(path.toUpperCase()))) leaks.push(`${kind} in upper case (${path.toUpperCase()})`);
+      }
+      assert.equal(leaks, [], `export ${target} (${config.name}) serves: ${leaks.join(', ')}`);
+      for (const path of [...NORMAL, ...config.served]) assert.ok(await row.served(path), `export ${target} (${config.name}) must still serve ${path}`);
     }
-    assert.equal(leaks, [], `export ${target} serves: ${leaks.join(', ')}`);
-    for (const path of NORMAL) assert.ok(await row.served(path), `export ${target} must still serve ${path}`);
     // Sanity: the fixture really holds what is probed.
     assert.match(await readFile(resolve(work, 'public', 'key.pem'), 'utf8'), /SECRET/);
   });

@@ -75,7 +75,7 @@ cli('nginx without apps: no upstream; the static rules, nosniff, no links, unkno
   const r = await runCli(['export', 'nginx', '.', '--dotfiles']);
   assert.is(r.code, 0, r.stderr);
   assert.not.match(r.stdout, /upstream|proxy_pass/);
-  assert.match(r.stdout, /location ~\* "\/\(\\\\\.git\|/, '.git and env files always');
+  assert.match(r.stdout, /^ {4}location ~\* "\/\\\\\.git\(\/\|\$\)" \{ return 404; \}$/m, '.git always');
   assert.not.match(r.stdout, /location ~\* "\/\\\\\." \{/, '--dotfiles: no blanket dotfile rule');
   assert.match(r.stdout, /^ {4}add_header X-Content-Type-Options nosniff always;$/m);
   assert.match(r.stdout, /^ {4}disable_symlinks on from=\$document_root;$/m);

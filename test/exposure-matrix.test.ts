@@ -1,8 +1,8 @@
 // The exposure matrix: every reader and every writer of a real serve-here (the CLI, over HTTPS
 // with the user's own certificate inside the served folder) against every protected kind. A row
 // or column the policy lists (READERS, WRITERS) without a probe here fails the first test, so
-// a new way in or out cannot be added without its place in the table. Exporters join as rows
-// of EXPORT_PROBES below (the export helper adds them).
+// a new way in or out cannot be added without its place in the table. Exporters: see
+// test/export-matrix.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { access, appendFile, symlink, writeFile } from 'node:fs/promises';
@@ -131,8 +131,9 @@ const WRITE_PROBES: Record<Writer, (target: string) => Promise<boolean>> = {
   },
 };
 
-/** Exporters join as rows here: generate the config for the same tree, then probe each kind through it. */
-export const EXPORT_PROBES: Record<string, (k: Kind) => Promise<boolean>> = {};
+// Exporters have their own matrix, test/export-matrix.test.ts: every export target (nginx run for
+// real, the Workers .assetsignore, the Deno entry's check, the systemd unit's command line) × these
+// kinds, and a target missing there fails it.
 
 let saves = 0;
 const live: string[] = [];
