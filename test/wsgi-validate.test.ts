@@ -3,7 +3,9 @@
 // mode and with --no-watch; then the two modes compared request by request.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeTree, rawRequest, removeTree, request, spawnCli, type CliProcess } from './helpers/server.js';
@@ -175,6 +177,21 @@ for (const served of servers) {
     const first = `POST /py/input?ops=readline HTTP/1.1\r\n${hostLine(served.port)}\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`;
     const text = await rawRequest(served.port, `${first}${at('/py/input?ops=read').replace(/\n/g, '\r\n')}\r\n\r\n`, 10_000);
     assert.is(text.match(/HTTP\/1\.1 200/g)?.length, 2, text);
+  });
+
+  input(`${mode}: a client that leaves midway through its body makes the pending read reject`, async () => {
+    const socket = net.connect(served.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(`POST /py/abort HTTP/1.1\r\n${hostLine(served.port)}\r\nContent-Length: 100\r\n\r\nonly part`);
+    const result = async (): Promise<{ waiting?: true; rejected?: unknown } | null> => JSON.parse((await request(served.port, '/py/abort-result')).text) as { waiting?: true; rejected?: unknown } | null;
+    // The client goes once the app waits in read() for the other 91 bytes.
+    await waitUntil(async () => (await result())?.waiting, 10_000, 'the app to start reading');
+    socket.destroy();
+    const ended = await waitUntil(async () => {
+      const r = await result();
+      return r === null || r.waiting === true ? undefined : r;
+    }, 10_000, 'the app to see the end of its body');
+    assert.ok(ended.rejected !== undefined, JSON.stringify(ended));
   });
 
   input.run();

@@ -21,6 +21,8 @@ interface Errors {
 const JSON_TYPE: Headers = [['Content-Type', 'application/json']];
 /** close() calls seen, by path: a later GET /close-count reads them. */
 const closes: Record<string, number> = {};
+/** How the last read of a body whose client left midway ended: GET /abort-result reads it. */
+let abortResult: unknown;
 
 const json = (start: Start, value: unknown, status = '200 OK'): string[] => {
   start(status, JSON_TYPE);
@@ -176,5 +178,15 @@ export async function wsgi(environ: Record<string, unknown>, start: Start): Prom
     return closable(name, ['a', 'b'], name === 'error');
   }
   if (path === '/close-count') return json(start, closes);
+  if (path === '/abort') {
+    abortResult = { waiting: true };
+    try {
+      abortResult = { read: describe(await input.read()) };
+    } catch (error) {
+      abortResult = { rejected: thrown(error) };
+    }
+    return json(start, abortResult);
+  }
+  if (path === '/abort-result') return json(start, abortResult ?? null);
   return json(start, { unknown: path }, '404 Not Found');
 }
