@@ -23,8 +23,9 @@ export interface RequestMeta {
   /** Where wsgi.errors writes. */
   errors: (text: string) => void;
   /**
-   * Behind the hop to an app process: the client's HTTP version and hop-by-hop headers, which
-   * `req` has the hop's in their place. Absent in process, where `req` is the client's own.
+   * Behind the hop to an app process: the client's HTTP version and its connection and framing
+   * headers (protocol.ts CLIENT_ONLY), where `req` has the hop's. Absent in process, where `req`
+   * is the client's own.
    */
   hop?: { version: string; headers: string[] } | undefined;
 }

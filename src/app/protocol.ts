@@ -83,7 +83,7 @@ export function decodeTarget(value: string | string[] | undefined): WireTarget |
   try {
     const t = JSON.parse(Buffer.from(value, 'base64url').toString()) as Partial<WireTarget>;
     if (typeof t.prefix !== 'string' || typeof t.path !== 'string' || typeof t.host !== 'string') return undefined;
-    const hop = t.hop !== undefined && typeof t.hop.version === 'string' && Array.isArray(t.hop.headers) ? { version: t.hop.version, headers: t.hop.headers.map(String) } : undefined;
+    const hop = typeof t.hop === 'object' && t.hop !== null && typeof t.hop.version === 'string' && Array.isArray(t.hop.headers) ? { version: t.hop.version, headers: t.hop.headers.map(String) } : undefined;
     return { prefix: t.prefix, path: t.path, host: t.host, scheme: t.scheme === 'https' ? 'https' : 'http', clientAddress: String(t.clientAddress ?? ''), clientPort: Number(t.clientPort ?? 0), hop };
   } catch {
     return undefined;
