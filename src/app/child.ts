@@ -120,6 +120,9 @@ function setClient(req: IncomingMessage, target: WireTarget): void {
   Object.defineProperty(req.socket, 'remotePort', { value: target.clientPort, configurable: true });
 }
 
+/** The target carries no `hop` when the client's request was HTTP/1.1 without hop-by-hop headers. */
+const CLIENT_HOP_DEFAULT: NonNullable<RequestMeta['hop']> = { version: '1.1', headers: [] };
+
 function handle(req: IncomingMessage, res: ServerResponse, mounts: Map<string, LoadedMount>, strip: boolean): void {
   const target = takeTarget(req);
   const mount = target === undefined ? undefined : mounts.get(target.prefix);
@@ -141,6 +144,7 @@ function handle(req: IncomingMessage, res: ServerResponse, mounts: Map<string, L
     scheme: target.scheme,
     multiprocess: false,
     errors: (text) => process.stderr.write(text),
+    hop: target.hop ?? CLIENT_HOP_DEFAULT,
   };
   runApp(mount.app, req, res, meta).catch((error: unknown) => {
     if (res.headersSent) {
