@@ -39,7 +39,7 @@ export function checkExpressible(rules: DenyRules, target: string, apps: readonl
 export function denyPatterns(rules: DenyRules): DenyPattern[] {
   const out: DenyPattern[] = [];
   const alt = (items: readonly string[]): string => (items.length === 1 ? (items[0] ?? '') : `(${items.join('|')})`);
-  out.push({ why: '.git and env files, at any depth, always', regex: `/${alt(rules.names.map(nameRegex))}(/|$)` });
+  out.push({ why: `at any depth, whatever --dotfiles says: ${rules.names.join(' ')}`, regex: `/${alt(rules.names.map(nameRegex))}(/|$)` });
   if (rules.dotfiles) out.push({ why: 'dotfiles (serve-here without --dotfiles)', regex: '/\\.' });
   for (const f of rules.files) {
     // `/key` would reach key.html through the clean-URL rule: an .html file is denied both ways.

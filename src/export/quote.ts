@@ -31,7 +31,7 @@ export function nginxString(value: string, what: string): string {
 
 /** A literal path inside an nginx (PCRE) regex, then quoted by nginxRegex (or JSON for the Deno entry). */
 export function regexLiteral(value: string): string {
-  return value.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  return value.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
 
 /**
