@@ -10,7 +10,7 @@ import type { InspectAddress } from '../options.js';
 import type { Duplex } from 'node:stream';
 import { runApp, type RequestMeta } from './adapters.js';
 import { describeError, failureStatus } from './error-describe.js';
-import { collectRequired, importedFiles, loadMounts, registerLoader, type LoadedMount } from './load.js';
+import { collectRequired, importedFiles, loadMounts, onImported, registerLoader, type LoadedMount } from './load.js';
 import { decodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer, type FromChild, type ToChild, type WireTarget } from './protocol.js';
 
 // With a callback, a channel that closed meanwhile (the server exited, e.g. at a usage error while
@@ -79,7 +79,24 @@ async function load(msg: Extract<ToChild, { type: 'load' }>): Promise<void> {
   channel.onOpen = (socket) => server?.emit('connection', socket);
   server.listen(msg.socketPath, () => {
     send({ type: 'ready', mounts: mounts.map((m) => ({ prefix: m.prefix, description: m.app.description })), deps: deps(), ms: performance.now() - started });
+    reportLateImports();
   });
+}
+
+/**
+ * A module the app imports later (at a request) is part of its graph too: the server must stop
+ * serving it. Said in one message per turn; lazy require()s are found at the next tick.
+ */
+function reportLateImports(): void {
+  let late: string[] = [];
+  onImported((file) => {
+    if (late.length === 0) setImmediate(() => {
+      send({ type: 'deps', deps: late });
+      late = [];
+    });
+    late.push(file);
+  });
+  setInterval(collectRequired, 250).unref();
 }
 
 /** Read and remove the server's routing header: the app never sees it. */

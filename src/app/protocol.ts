@@ -17,6 +17,8 @@ export type FromChild =
   | { type: 'booted' }
   | { type: 'ready'; mounts: Array<{ prefix: string; description: string }>; deps: string[]; ms: number }
   | { type: 'load-error'; error: AppErrorInfo; deps: string[] }
+  /** Files the app imported after it was ready (lazily, at a request): never served either. */
+  | { type: 'deps'; deps: string[] }
   /** An error outside any request (an unhandled rejection): the process exits right after. */
   | { type: 'fatal'; error: AppErrorInfo }
   | { type: 'tick' }
