@@ -51,6 +51,10 @@ url('tokenValues() finds the parameter, also percent-encoded, and nothing else',
 url('redactToken() hides the value but shows that a key was sent', () => {
   assert.is(redactToken(`/f.txt?a=1&${TOKEN_PARAM}=secret`), `/f.txt?a=1&${TOKEN_PARAM}=***`);
   assert.is(redactToken('/f.txt?a=1'), '/f.txt?a=1');
+  assert.is(redactToken(`/f#${TOKEN_PARAM}=secret`), `/f#${TOKEN_PARAM}=***`);
+  assert.is(redactToken(`/f?x#/route?${TOKEN_PARAM}=secret&y=1`), `/f?x#/route?${TOKEN_PARAM}=***&y=1`);
+  assert.is(redactToken(`http://h:1/p?serve%2Dhere%2Dkey=secret`), `http://h:1/p?${TOKEN_PARAM}=***`);
+  assert.is(redactToken('/a=b/c?d=e#f=g'), '/a=b/c?d=e#f=g');
 });
 
 url('redirectTarget() stays on this host (no //host open redirect)', () => {
