@@ -212,6 +212,7 @@ export function createServer(opts: ServerOptions): ServeHere {
       }
       const address = await listenWithFallback(server, lo.port, host, lo.portFallback ?? 0);
       gate.bound(address.address, address.port);
+      if (opts.upload !== undefined) sweepUploads(root, logger);
       await live?.watcher.ready();
       return address;
     },
@@ -243,6 +244,16 @@ async function startLive(root: string, opts: ServerOptions, logger: Logger): Pro
     onError: (error) => logger.warn(`live reload: ${error.message}`),
   });
   return { hub, watcher };
+}
+
+/** Partial uploads an earlier run left behind go, in the background (share/upload-sweep.ts). */
+function sweepUploads(root: string, logger: Logger): void {
+  void import('./share/upload-sweep.js')
+    .then(({ sweepPartialUploads }) => sweepPartialUploads(root))
+    .then((removed) => {
+      if (removed.length > 0) logger.info(`Removed ${removed.length} partial upload${removed.length === 1 ? '' : 's'} left by an earlier run`);
+    })
+    .catch((error: unknown) => logger.warn(`Could not look for partial uploads: ${error instanceof Error ? error.message : String(error)}`));
 }
 
 /** The gate's refusal: its own page and headers (401/429/303 from access control), else a built-in page. */

@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rmdir, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rmdir, statfs, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -82,6 +83,43 @@ store('writeAll() writes again after a short write until every byte is out', asy
 });
 
 store.run();
+
+const sweep = suite('partial uploads left by an earlier run');
+
+sweep('a server killed mid-upload leaves a temp file; the next start with --upload removes it, and only it', async () => {
+  const dir = await makeTree({ 'keep.txt': 'k', 'sub/.notes.upload-abc': 'a user file of a similar name' });
+  const first = await serve(dir, []);
+  // A chunked upload that never ends, then the server killed outright (as a second Ctrl-C would).
+  const socket = net.connect(first.port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.write(`PUT /sub/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${(2 * 1024 * 1024).toString(16)}\r\n`);
+  socket.write(Buffer.alloc(2 * 1024 * 1024, 1));
+  const temp = await waitUntil(async () => (await readdir(join(dir, 'sub'))).find((n) => n.startsWith('.big.bin.upload-')), 5000, 'the temp file');
+  await first.cli.stop('SIGKILL');
+  socket.destroy();
+  assert.ok((await readdir(join(dir, 'sub'))).includes(temp), 'left behind');
+  // Another serve-here's upload in progress (a live pid) and a link of the same shape are kept.
+  const deadPid = spawnSync(process.execPath, ['-e', '0']).pid;
+  await writeFile(join(dir, `.a.upload-${deadPid}-0123456789ab`), 'dead');
+  const live = `.b.upload-${process.pid}-0123456789ab`;
+  await writeFile(join(dir, live), 'in progress elsewhere');
+  await mkdir(join(dir, 'deep', 'er'), { recursive: true });
+  await writeFile(join(dir, 'deep', 'er', `.c.upload-${deadPid}-abcdefabcdef`), 'dead');
+  const link = `.d.upload-${deadPid}-abcdefabcdef`;
+  await symlink(join(dir, 'keep.txt'), join(dir, link));
+  const second = await serve(dir, []);
+  try {
+    await second.cli.waitFor(/Removed 3 partial uploads left by an earlier run/);
+    assert.equal((await readdir(join(dir, 'sub'))).sort(), ['.notes.upload-abc']);
+    assert.equal((await readdir(dir)).sort(), [link, live, 'deep', 'keep.txt', 'sub'].sort());
+    assert.equal(await readdir(join(dir, 'deep', 'er')), []);
+  } finally {
+    await second.cli.stop();
+    await removeTree(dir);
+  }
+});
+
+sweep.run();
 
 const refused = suite('a refused chunked upload on the CLI');
 
