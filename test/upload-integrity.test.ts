@@ -25,7 +25,7 @@ async function serve(dir: string, args: string[]): Promise<{ cli: CliProcess; po
 
 /** A chunked PUT of `chunks` × `size` bytes, as raw bytes (no Content-Length known in advance). */
 function chunkedPut(path: string, chunks: number, size: number): Buffer {
-  const head = Buffer.from(`PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  const head = Buffer.from(`PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`);
   const chunk = Buffer.alloc(size, 7);
   const frame = Buffer.concat([Buffer.from(`${size.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
   return Buffer.concat([head, ...Array.from({ length: chunks }, () => frame), Buffer.from('0\r\n\r\n')]);
