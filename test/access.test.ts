@@ -166,6 +166,17 @@ limit('createFailureLimiter() keeps at most maxEntries addresses', () => {
   assert.is(l.size, 100);
 });
 
+limit('createFailureLimiter() stays at 10,000 addresses by default, each of them throttled or not', () => {
+  const l = createFailureLimiter();
+  for (let i = 0; i < 50_000; i++) {
+    const address = `2001:db8::${i.toString(16)}`;
+    for (let k = 0; k < (i % 3 === 0 ? 12 : 1); k++) l.fail(address);
+  }
+  assert.is(l.size, 10_000);
+  assert.ok(l.blockedFor('2001:db8::c34e') > 0, 'a recent throttled address is still remembered');
+  assert.is(l.blockedFor('2001:db8::0'), 0, 'the oldest went first');
+});
+
 limit.run();
 
 // --- check() with fake requests ------------------------------------------------------------------

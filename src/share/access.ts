@@ -131,6 +131,7 @@ export function createAccess(opts: AccessOptions): Access {
     if (auth.kind === 'bearer') return isToken(auth.token) ? PASS : wrongKey(req, address, [], limiter);
     return refuse('token', false);
   }
+
   const isOwnAuthorization = (value: string): boolean => {
     const auth = parseAuthorization(value);
     if (auth.kind === 'bearer') return token !== undefined && isToken(auth.token);
