@@ -8,9 +8,13 @@ import type { Access, AccessMode, createAccess } from './share/access.js';
 
 /** What the gate lets through (the validated Host), or the answer to send instead. */
 export type GateResult =
-  | { ok: true; host: ParsedHost | undefined }
-  /** `body` is a complete HTML page to send with `headers`; without it, a built-in page for `detail`. */
-  | { ok: false; status: number; detail: string; headers?: Record<string, string>; body?: string };
+  /** `setCookie`: a session cookie for the answer (basic auth's first success). */
+  | { ok: true; host: ParsedHost | undefined; setCookie?: string }
+  /**
+   * `body` is a complete HTML page to send with `headers`; without it, a built-in page for `detail`.
+   * `delayMs`: hold the answer this long (a wrong password from a throttled address).
+   */
+  | { ok: false; status: number; detail: string; headers?: Record<string, string>; body?: string; delayMs?: number };
 
 export interface AuthOptions {
   /** Default: a per-run token when bound beyond loopback, open on loopback. */
@@ -94,10 +98,17 @@ export class Gate {
       if (header !== undefined) this.#hosts.set(header, host); // bounded: arbitrary Host values cannot grow it
     }
     if (!host.ok) return { ok: false, status: host.status, detail: host.reason };
-    const access = this.#access?.check(req);
-    if (access === undefined || (access.ok && !('status' in access))) return { ok: true, host: host.host };
-    if (access.ok) return { ok: false, status: access.status, detail: '', headers: access.headers, body: '' };
-    return { ok: false, status: access.status, detail: '', headers: access.headers, body: access.body };
+    const access = this.#access;
+    if (access === undefined) return { ok: true, host: host.host };
+    const result = access.check(req);
+    if (result.ok && !('status' in result)) {
+      // Past the gate, nothing (an app least of all) sees the key, the cookie or the password.
+      access.strip(req);
+      return result.setCookie === undefined ? { ok: true, host: host.host } : { ok: true, host: host.host, setCookie: result.setCookie };
+    }
+    if (result.ok) return { ok: false, status: result.status, detail: '', headers: result.headers, body: '' };
+    const refused = { ok: false, status: result.status, detail: '', headers: result.headers, body: result.body } as const;
+    return result.delayMs === undefined ? refused : { ...refused, delayMs: result.delayMs };
   }
 
   /** The log shows a URL without the key. */
