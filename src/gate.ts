@@ -9,10 +9,16 @@ import type { Access, AccessMode, createAccess } from './share/access.js';
 
 /** What the gate lets through (the validated Host), or the answer to send instead. */
 export type GateResult =
-  /** `proxied`: the client and scheme a trusted proxy reported (--trust-proxy); `host` is then the one it reported. */
-  | { ok: true; host: ParsedHost | undefined; proxied?: Proxied }
-  /** `body` is a complete HTML page to send with `headers`; without it, a built-in page for `detail`. */
-  | { ok: false; status: number; detail: string; headers?: Record<string, string>; body?: string };
+  /**
+   * `setCookie`: a session cookie for the answer (basic auth's first success). `proxied`: the
+   * client and scheme a trusted proxy reported (--trust-proxy); `host` is then the one it reported.
+   */
+  | { ok: true; host: ParsedHost | undefined; setCookie?: string; proxied?: Proxied }
+  /**
+   * `body` is a complete HTML page to send with `headers`; without it, a built-in page for `detail`.
+   * `delayMs`: hold the answer this long (a wrong password from a throttled address).
+   */
+  | { ok: false; status: number; detail: string; headers?: Record<string, string>; body?: string; delayMs?: number };
 
 /** What --trust-proxy lets a proxy in front change about how a request is seen. */
 export interface Proxied {
@@ -105,11 +111,20 @@ export class Gate {
     const report = this.#trust === undefined ? undefined : proxyReport(req, this.#trust);
     if (report?.host !== undefined) host = this.#checkHost(report.host);
     if (!host.ok) return { ok: false, status: host.status, detail: `The proxy in front reports: ${host.reason}` };
-    const proxied = report === undefined ? undefined : { clientAddress: report.clientAddress, scheme: report.scheme };
-    const access = this.#access?.check(req);
-    if (access === undefined || (access.ok && !('status' in access))) return proxied === undefined ? { ok: true, host: host.host } : { ok: true, host: host.host, proxied };
-    if (access.ok) return { ok: false, status: access.status, detail: '', headers: access.headers, body: '' };
-    return { ok: false, status: access.status, detail: '', headers: access.headers, body: access.body };
+    const passed: GateResult = { ok: true, host: host.host };
+    if (report !== undefined) passed.proxied = { clientAddress: report.clientAddress, scheme: report.scheme };
+    const access = this.#access;
+    if (access === undefined) return passed;
+    const result = access.check(req);
+    if (result.ok && !('status' in result)) {
+      // Past the gate, nothing (an app least of all) sees the key, the cookie or the password.
+      access.strip(req);
+      if (result.setCookie !== undefined) passed.setCookie = result.setCookie;
+      return passed;
+    }
+    if (result.ok) return { ok: false, status: result.status, detail: '', headers: result.headers, body: '' };
+    const refused = { ok: false, status: result.status, detail: '', headers: result.headers, body: result.body } as const;
+    return result.delayMs === undefined ? refused : { ...refused, delayMs: result.delayMs };
   }
 
   #checkHost(header: string | undefined): ReturnType<typeof checkHost> {

@@ -7,22 +7,25 @@ import type { Logger, RequestRecord } from './log.js';
 import { plainAddress } from './host-check.js';
 import type { ServeResponse } from './serve-response.js';
 
-function clientIp(req: IncomingMessage): string {
-  const ip = req.socket.remoteAddress ?? '-';
-  return plainAddress(ip);
+/** What a line needs from the request, read when it arrives: by the time the response closes, an
+ * upload refused mid-body has had its socket detached (`req.socket` is null then). */
+type Seen = Pick<RequestRecord, 'ip' | 'method' | 'url' | 'httpVersion' | 'referer' | 'userAgent'>;
+
+function seen(req: IncomingMessage, redactor: Redactor): Seen {
+  const referer = req.headers.referer;
+  return {
+    ip: plainAddress(req.socket?.remoteAddress ?? '-'),
+    method: req.method ?? '-',
+    url: redactor.redact(req.url ?? '-'),
+    httpVersion: req.httpVersion,
+    // A page opened with the key in its address sends it on in Referer (--log combined prints it).
+    referer: referer === undefined ? undefined : redactor.redact(referer),
+    userAgent: req.headers['user-agent'],
+  };
 }
 
-function record(req: IncomingMessage, url: string, fields: Pick<RequestRecord, 'status' | 'bytes' | 'ms' | 'via' | 'aborted'>): RequestRecord {
-  return {
-    time: new Date(),
-    ip: clientIp(req),
-    method: req.method ?? '-',
-    url,
-    httpVersion: req.httpVersion,
-    referer: req.headers.referer,
-    userAgent: req.headers['user-agent'],
-    ...fields,
-  };
+function record(s: Seen, fields: Pick<RequestRecord, 'status' | 'bytes' | 'ms' | 'via' | 'aborted'>): RequestRecord {
+  return { time: new Date(), ...s, ...fields };
 }
 
 /** Removes secrets (the access key) from a logged URL. */
@@ -30,27 +33,27 @@ export interface Redactor {
   redact(url: string): string;
 }
 
-/** Log `req` once `res` closes. The URL is taken now: an app at a prefix sees a rewritten req.url. */
+/** Log `req` once `res` closes. What the line shows of the request is taken now: an app at a prefix sees a rewritten req.url. */
 export function logRequest(logger: Logger, req: IncomingMessage, res: ServeResponse, redactor: Redactor): void {
   if (logger.quiet) return;
-  const url = redactor.redact(req.url ?? '-');
+  const s = seen(req, redactor);
   res.once('close', () => {
-    logger.request(record(req, url, { status: res.statusCode, bytes: res.bytes, ms: performance.now() - res.started, via: res.via, aborted: !res.writableFinished }));
+    logger.request(record(s, { status: res.statusCode, bytes: res.bytes, ms: performance.now() - res.started, via: res.via, aborted: !res.writableFinished }));
   });
 }
 
 /** Log an upgrade: 101 when an app took it (the bytes are the tunnel's, counted at close), else the refusal. */
 export function logUpgrade(logger: Logger, req: IncomingMessage, socket: Duplex, status: number, via: string, redactor: Redactor): void {
   if (logger.quiet) return;
-  const url = redactor.redact(req.url ?? '-');
+  const s = seen(req, redactor);
   const started = performance.now();
   if (status !== 101) {
-    logger.request(record(req, url, { status, bytes: 0, ms: performance.now() - started, via, aborted: false }));
+    logger.request(record(s, { status, bytes: 0, ms: performance.now() - started, via, aborted: false }));
     return;
   }
   const net = socket as Duplex & { bytesWritten?: number };
   const before = net.bytesWritten ?? 0;
   socket.once('close', () => {
-    logger.request(record(req, url, { status, bytes: Math.max(0, (net.bytesWritten ?? 0) - before), ms: performance.now() - started, via, aborted: false }));
+    logger.request(record(s, { status, bytes: Math.max(0, (net.bytesWritten ?? 0) - before), ms: performance.now() - started, via, aborted: false }));
   });
 }

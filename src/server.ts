@@ -151,6 +151,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   const handle = async (req: IncomingMessage, res: ServeResponse): Promise<void> => {
     const passed = gate.check(req);
     if (!passed.ok) return refuse(res, passed);
+    if (passed.setCookie !== undefined) res.setHeader('Set-Cookie', passed.setCookie);
     if (cors) res.setHeader('Access-Control-Allow-Origin', '*');
     const decision = await route(routing, req, passed.host, passed.proxied);
     await respond(responding, req, res, decision);
@@ -188,7 +189,8 @@ export function createServer(opts: ServerOptions): ServeHere {
     const passed = gate.check(req);
     if (!passed.ok) {
       logUpgrade(logger, req, socket, passed.status, 'static', gate);
-      return void socket.end(rawAnswer(passed.status, passed.headers ?? {}, passed.body ?? `${passed.detail}\n`));
+      const answer = (): void => void socket.end(rawAnswer(passed.status, passed.headers ?? {}, passed.body ?? `${passed.detail}\n`));
+      return later(passed.delayMs, socket, answer);
     }
     const decision = routeUpgrade(routing, req, passed.host, passed.proxied);
     if (decision.kind === 'app' && opts.app?.upgrade(req, socket, head, decision.target) === true) {
@@ -221,6 +223,7 @@ export function createServer(opts: ServerOptions): ServeHere {
       }
       const address = await listenWithFallback(server, lo.port, host, lo.portFallback ?? 0);
       gate.bound(address.address, address.port);
+      if (opts.upload !== undefined) sweepUploads(root, logger);
       await live?.watcher.ready();
       return address;
     },
@@ -252,11 +255,32 @@ async function startLive(exposure: Exposure, opts: ServerOptions, logger: Logger
   return { hub, watcher };
 }
 
+/** Partial uploads an earlier run left behind go, in the background (share/upload-sweep.ts). */
+function sweepUploads(root: string, logger: Logger): void {
+  void import('./share/upload-sweep.js')
+    .then(({ sweepPartialUploads }) => sweepPartialUploads(root))
+    .then((removed) => {
+      if (removed.length > 0) logger.info(`Removed ${removed.length} partial upload${removed.length === 1 ? '' : 's'} left by an earlier run`);
+    })
+    .catch((error: unknown) => logger.warn(`Could not look for partial uploads: ${error instanceof Error ? error.message : String(error)}`));
+}
+
 /** The gate's refusal: its own page and headers (401/429/303 from access control), else a built-in page. */
 function refuse(res: ServeResponse, r: Extract<GateResult, { ok: false }>): void {
-  if (r.body === undefined) return sendError(res, r.status, r.detail);
-  res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
-  res.end(res.req.method === 'HEAD' ? undefined : r.body);
+  later(r.delayMs, res, () => {
+    if (r.body === undefined) return sendError(res, r.status, r.detail);
+    res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
+    res.end(res.req.method === 'HEAD' ? undefined : r.body);
+  });
+}
+
+/** `send()` now, or after `delayMs` unless `stream` is gone by then (a throttled wrong password). */
+function later(delayMs: number | undefined, stream: { destroyed: boolean; once(event: 'close', listener: () => void): unknown }, send: () => void): void {
+  if (delayMs === undefined || delayMs <= 0) return send();
+  const timer = setTimeout(() => {
+    if (!stream.destroyed) send();
+  }, delayMs);
+  stream.once('close', () => clearTimeout(timer));
 }
 
 /** `make()` on the first call; the same promise after. */

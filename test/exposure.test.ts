@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import mime from 'mime';
 import { denyRulesFor, Exposure, MODULE_EXTENSIONS } from '../src/exposure/policy.js';
 import { needsSandbox } from '../src/exposure/sandbox.js';
+import { tempNameFor } from '../src/share/upload-names.js';
 import { makeTree, removeTree } from './helpers/server.js';
 import { mimeExtensions } from './helpers/mime-types.js';
 
@@ -36,6 +37,7 @@ policy('reads: hidden names, .git and env files always, protected files and fold
   assert.not.ok(e.mayRead(join(root, 'out/passwd'), '/etc/passwd'), 'a link out of the root');
   assert.not.ok(e.mayRead(join(root, 'ok.txt'), join(root, 'app.env')), 'a link to a protected file');
   assert.not.ok(make().mayRead(join(root, '.well-known')), 'dot names hidden without --dotfiles');
+  assert.not.ok(e.mayRead(join(root, `public/${tempNameFor('big.iso', 'a1b2c3d4e5f6')}`)), 'an upload still arriving, even with --dotfiles');
 });
 
 policy('modules loaded later join the graph', () => {

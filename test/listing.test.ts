@@ -1,4 +1,5 @@
 // Tests for src/static/listing.ts: order, sorting links, JSON, escaping of hostile names.
+import { visibleHtml } from '../src/static/visible-name.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realpathSync } from 'node:fs';
@@ -175,7 +176,8 @@ names('listing escapes names in the text and percent-encodes them in the href', 
   assert.not.ok(res.text.includes('<img'), 'raw markup from a file name reached the page');
   const links = rowLinks(res.text);
   for (const name of WEIRD) {
-    assert.ok(res.text.includes(`>${escapeHtml(name)}</a>`), `text of ${JSON.stringify(name)}`);
+    // Shown escaped, with invisible characters (the newline) written out.
+    assert.ok(res.text.includes(`>${visibleHtml(name)}</a>`), `text of ${JSON.stringify(name)}`);
     assert.ok(res.text.includes(`href="${escapeHtml(encodeURIComponent(name))}"`), `href of ${JSON.stringify(name)}`);
     assert.ok(links.includes(encodeURIComponent(name)), `link of ${JSON.stringify(name)}`);
   }

@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { defaultConfigDir } from '../share/config-dir.js';
-import { APP_CONFIG_NAMES, ENV_NAME, MODULE_EXTENSIONS, PAGE_NAMES, toDenyRules, type DenyRules } from './rules.js';
+import { APP_CONFIG_NAMES, ENV_NAME, MODULE_EXTENSIONS, PAGE_NAMES, toDenyRules, UPLOAD_TEMP_NAME, type DenyRules } from './rules.js';
 
 export { APP_CONFIG_NAMES, APP_HIDDEN_NAMES, ENV_NAME, HIDDEN_NAMES, MODULE_EXTENSIONS, PAGE_NAMES, type DenyRules } from './rules.js';
 
@@ -155,6 +155,7 @@ export class Exposure {
       const seg = path.slice(i + 1, end === -1 ? undefined : end);
       if (seg.toLowerCase() === '.git') return 'Uploads into .git are not allowed';
       if (this.appsRun && ENV_NAME.test(seg)) return 'Env files cannot be served or uploaded while an app runs';
+      if (UPLOAD_TEMP_NAME.test(seg)) return 'That name is kept for uploads in progress';
       if (!this.dotfiles) return 'Hidden (dot) names cannot be uploaded';
     }
     if (this.#files.size === 0 && this.#folders.length === 0 && this.#configDirs.size === 0) return undefined;

@@ -9,6 +9,11 @@ export const MODULE_EXTENSIONS: readonly string[] = ['.js', '.mjs', '.cjs', '.ts
 export const PAGE_NAMES: readonly string[] = ['index.html', 'index.htm', '404.html'];
 /** Env files (`.env`, `.env.local`, …) an app reads its secrets from: while an app runs, never served or written, whatever --dotfiles says. */
 export const ENV_NAME = /^\.env(\..*)?$/i;
+/**
+ * An upload still arriving (share/upload-names.ts tempNameFor: `.name.upload-<pid>-<12 hex>`): never
+ * read, whatever --dotfiles says. Group 1 is the writer's pid (the next start's sweep reads it).
+ */
+export const UPLOAD_TEMP_NAME = /^\..+\.upload-(\d{1,10})-[0-9a-f]{12}$/s;
 /** Names denied at any depth, always, whatever --dotfiles says (lower case). */
 export const HIDDEN_NAMES: readonly string[] = ['.git'];
 /** Names denied at any depth while an app runs (a trailing `*` matches any rest of the name): ENV_NAME. */

@@ -7,9 +7,12 @@
 //     { ok: true, status: 303, redirect, setCookie, headers }
 //                                                   a browser opened the tokened URL: answer 303 with
 //                                                   `headers` (Location, Set-Cookie, no-store), no body
-//     { ok: false, status: 401 | 429, headers, body }  send as is (HTML page)
+//     { ok: true, setCookie }                       pass, and set this cookie (basic auth's first success)
+//     { ok: false, status: 401 | 429, headers, body, delayMs? }
+//                                                   send as is (HTML page), `delayMs` later when given
 //   access.urlWithToken(url)   a printed URL (Local and Network alike) with `?serve-here-key=<token>`
 //   access.redactUrl(target)   for the request log: the token value replaced by `***`
+//   access.strip(req)          after a pass: the key, cookie and credentials taken out of req
 //   access.token, access.cookieName, access.mode
 //
 // Decisions:
@@ -25,17 +28,27 @@
 //   serve-here runs from overwriting each other; it does not hide the cookie from other ports.
 //   No Max-Age: it ends with the browser session and is worthless after a restart anyway.
 // - Loopback clients need the key too: behind a tunnel (ssh -R, cloudflared) every client is local.
-// - Failures (a wrong token in the URL or Bearer header, wrong or malformed basic credentials)
-//   are counted per client address: 10 in a minute → 429 with Retry-After for a minute. While
-//   blocked, only a valid session cookie passes (it cannot be guessed), so people already in
-//   keep working even when they share the attacker's address (NAT, tunnel).
+// - Throttling slows guessing and never refuses the secret: the right key, a valid session cookie
+//   or the right password always pass, throttled or not (a 128-bit key cannot be guessed, so
+//   blocking it would protect nothing and lock out whoever shares the attacker's address: NAT, a
+//   tunnel). Wrong tokens (URL or Bearer) and wrong or malformed basic credentials are counted per
+//   client address; past 10 in a minute a wrong key is answered 429 with Retry-After, a wrong
+//   password 401 after a delay growing to 30 s (a delay, not a block, so a right password typed
+//   meanwhile still passes at once). Not counted: subresources other sites make a browser fetch,
+//   and page loads with a key from an earlier run (access-rules.ts).
+// - Basic auth hands out the same session cookie on its first success: people already in keep
+//   passing on the cookie, before any credential is looked at.
 //   A stale cookie from an earlier run is not a failure: it is what every browser sends after a restart.
 // - A wrong token is a 401 even with a valid cookie: the link is stale, better said than hidden.
+// - Once passed, the key, the cookie and the credentials are taken out of the request
+//   (`strip`, see strip-secrets.ts): an app never sees them.
 import { randomBytes } from 'node:crypto';
 import { plainAddress } from '../host-check.js';
 import type { IncomingHttpHeaders } from 'node:http';
+import { countsAsGuess, isNavigation, sessionCookies } from './access-rules.js';
 import { credentialsMatcher, parseAuthorization, tokenMatcher, type Credentials } from './basic-auth.js';
 import { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from './rate-limit.js';
+import { stripSecrets, type StrippableRequest } from './strip-secrets.js';
 import { addToken, redactToken, redirectTarget, tokenValues } from './token-url.js';
 
 export type AccessMode = 'token' | 'basic' | 'open';
@@ -55,9 +68,9 @@ export interface AccessOptions {
 }
 
 export type AccessResult =
-  | { ok: true }
+  | { ok: true; setCookie?: string }
   | { ok: true; status: 303; redirect: string; setCookie: string; headers: Record<string, string> }
-  | { ok: false; status: 401 | 429; headers: Record<string, string>; body: string };
+  | { ok: false; status: 401 | 429; headers: Record<string, string>; body: string; delayMs?: number };
 
 /** The parts of a request (or upgrade) `check` reads; an IncomingMessage fits. */
 export interface AccessRequest {
@@ -75,6 +88,7 @@ export interface Access {
   check(req: AccessRequest): AccessResult;
   urlWithToken(url: string): string;
   redactUrl(url: string): string;
+  strip(req: StrippableRequest): void;
 }
 
 const PASS: AccessResult = { ok: true };
@@ -96,21 +110,17 @@ export function createAccess(opts: AccessOptions): Access {
     matchesCredentials = credentialsMatcher({ user: opts.user, password: opts.password });
   }
 
+  const cookieSet: AccessResult = { ok: true, setCookie };
+
   function check(req: AccessRequest): AccessResult {
     if (opts.mode === 'open') return PASS;
-    const address = clientKey(req.socket.remoteAddress);
-    if (matchesCredentials !== undefined) return checkBasic(req, address, matchesCredentials, limiter);
     const hasSession = sessionCookies(req.headers.cookie, cookieName).some(isSession);
-    const blocked = limiter.blockedFor(address);
-    if (blocked > 0 && !hasSession) return tooMany(blocked);
+    const address = clientKey(req.socket.remoteAddress);
+    if (matchesCredentials !== undefined) return checkBasic(req, address, hasSession, matchesCredentials, limiter, cookieSet);
     const target = req.url ?? '/';
     const keys = tokenValues(target);
     if (keys.length > 0) {
-      if (!keys.every(isToken)) {
-        limiter.fail(address);
-        return refuse('token', true);
-      }
-      limiter.succeed(address);
+      if (!keys.every(isToken)) return wrongKey(req, address, keys, limiter);
       if (!isNavigation(req)) return PASS;
       const redirect = redirectTarget(target);
       const headers = { Location: redirect, 'Set-Cookie': setCookie, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
@@ -118,13 +128,15 @@ export function createAccess(opts: AccessOptions): Access {
     }
     if (hasSession) return PASS;
     const auth = parseAuthorization(req.headers.authorization);
-    if (auth.kind === 'bearer') {
-      if (isToken(auth.token)) return PASS;
-      limiter.fail(address);
-      return refuse('token', true);
-    }
+    if (auth.kind === 'bearer') return isToken(auth.token) ? PASS : wrongKey(req, address, [], limiter);
     return refuse('token', false);
   }
+
+  const isOwnAuthorization = (value: string): boolean => {
+    const auth = parseAuthorization(value);
+    if (auth.kind === 'bearer') return token !== undefined && isToken(auth.token);
+    return auth.kind === 'basic' && matchesCredentials !== undefined && matchesCredentials(auth);
+  };
 
   return {
     mode: opts.mode,
@@ -132,46 +144,39 @@ export function createAccess(opts: AccessOptions): Access {
     cookieName,
     check,
     urlWithToken: (url) => (token === undefined ? url : addToken(url, token)),
-    redactUrl: (url) => redactToken(url),
+    // The literal key goes wherever it sits, in a parameter of ours or not.
+    redactUrl: (url) => {
+      const redacted = redactToken(url);
+      return token !== undefined && redacted.includes(token) ? redacted.replaceAll(token, '***') : redacted;
+    },
+    strip: (req) => {
+      if (opts.mode !== 'open') stripSecrets(req, { cookieName, isOwnAuthorization });
+    },
   };
 }
 
-function checkBasic(req: AccessRequest, address: string, matches: (given: Credentials) => boolean, limiter: FailureLimiter): AccessResult {
+/** A wrong key: 401 (its page says the link is stale), 429 once its address made too many guesses. */
+function wrongKey(req: AccessRequest, address: string, keys: readonly string[], limiter: FailureLimiter): AccessResult {
+  if (countsAsGuess(req, keys)) limiter.fail(address);
   const blocked = limiter.blockedFor(address);
-  // Checked before the password: a right answer while blocked would otherwise tell an attacker it was right.
-  if (blocked > 0) return tooMany(blocked);
+  return blocked > 0 ? tooMany(blocked) : refuse('token', true);
+}
+
+function checkBasic(req: AccessRequest, address: string, hasSession: boolean, matches: (given: Credentials) => boolean, limiter: FailureLimiter, cookieSet: AccessResult): AccessResult {
+  if (hasSession) return PASS;
   const auth = parseAuthorization(req.headers.authorization);
   if (auth.kind === 'none') return refuse('basic', false);
-  if (auth.kind === 'basic' && matches(auth)) {
-    limiter.succeed(address);
-    return PASS;
-  }
-  limiter.fail(address);
-  return refuse('basic', true);
+  // Checked whatever the limiter says: the right password passes at once, throttled or not.
+  if (auth.kind === 'basic' && matches(auth)) return cookieSet;
+  if (countsAsGuess(req, [])) limiter.fail(address);
+  const refusal = refuse('basic', true);
+  const delayMs = limiter.delayFor(address);
+  return delayMs > 0 && !refusal.ok ? { ...refusal, delayMs } : refusal;
 }
 
 /** The limiter's key: the client address, IPv4-mapped IPv6 folded to IPv4. */
 function clientKey(remote: string | undefined): string {
   return plainAddress((remote ?? '').toLowerCase());
-}
-
-/** Every value of cookie `name` in a Cookie header (RFC 6265 §5.4: `a=1; b=2`). */
-function sessionCookies(header: string | undefined, name: string): string[] {
-  if (header === undefined) return [];
-  const values: string[] = [];
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq !== -1 && pair.slice(0, eq).trim() === name) values.push(pair.slice(eq + 1).trim());
-  }
-  return values;
-}
-
-/** A page load the browser will follow a redirect for, keeping the cookie it is given. */
-function isNavigation(req: AccessRequest): boolean {
-  const method = (req.method ?? 'GET').toUpperCase();
-  if (method !== 'GET' && method !== 'HEAD') return false;
-  if (req.headers.upgrade !== undefined) return false;
-  return (req.headers.accept ?? '').toLowerCase().includes('text/html');
 }
 
 const PAGE_HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };

@@ -58,9 +58,21 @@ export function withoutToken(target: string): string {
   return mapTokenParts(target, () => undefined);
 }
 
-/** `target` with every token value replaced by `***`, for the log: the line still shows a key was sent. */
-export function redactToken(target: string): string {
-  return mapTokenParts(target, () => `${TOKEN_PARAM}=${REDACTED}`);
+/**
+ * A `name=value` pair after any delimiter a URL can put one behind: the query (`?`, `&`, `;`), a
+ * fragment (`#`: browsers never send one, but a raw `#serve-here-key=…` in a request target is
+ * logged as sent), a path segment. Value up to the next delimiter or white space.
+ */
+const PAIR = /([?&;#/])([^=?&;#/\s]*)=([^&;#\s]*)/g;
+
+/**
+ * `text` (a request target or a Referer) with every token value replaced by `***`, wherever the
+ * parameter sits, for the log: the line still shows a key was sent, never which.
+ */
+export function redactToken(text: string): string {
+  // Fast path: most lines carry no parameter of ours, not even percent-encoded.
+  if (!text.includes('=') || (!text.includes(TOKEN_PARAM) && !text.includes('%'))) return text;
+  return text.replace(PAIR, (pair, delimiter: string, name: string) => (decodeLoose(name) === TOKEN_PARAM ? `${delimiter}${TOKEN_PARAM}=${REDACTED}` : pair));
 }
 
 function mapTokenParts(target: string, replace: (part: string) => string | undefined): string {

@@ -4,7 +4,8 @@
 // Entry points (used by src/share/upload.ts; the server may reuse them):
 //   checkUploadSegments(segments)          → null | { status, reason }
 //   numberedName(name, n)                  → "name (n).ext"
-//   tempNameFor(name, random)              → ".name.upload-<random>"
+//   tempNameFor(name, random)              → ".name.upload-<pid>-<random>"
+//   TEMP_NAME                              matches those names; group 1 is the pid
 
 /** A refusal: status code and a short sentence for the response body. */
 export interface Refusal {
@@ -56,12 +57,19 @@ function extensionStart(name: string): number {
   return last;
 }
 
-/** Hidden temp name in the target folder; hidden because dotfiles are never listed or served by default. */
-export function tempNameFor(name: string, random: string): string {
+/**
+ * Hidden temp name in the target folder; hidden because dotfiles are never listed or served by
+ * default. It carries this process's pid, so the next start can tell a partial upload whose
+ * writer is gone (upload-sweep.ts) from one still being written by another serve-here.
+ */
+export function tempNameFor(name: string, random: string, pid = process.pid): string {
   // Keep the temp name within 255 bytes even for a long upload name.
   const stem = Buffer.byteLength(name) > 200 ? 'upload' : name;
-  return `.${stem}.upload-${random}`;
+  return `.${stem}.upload-${pid}-${random}`;
 }
+
+/** serve-here's temp names: the exposure policy owns the pattern (never read, never written). */
+export { UPLOAD_TEMP_NAME as TEMP_NAME } from '../exposure/rules.js';
 
 /** Kept here for callers of this module; the check lives beside the Host check. */
 export { isCrossSite } from '../host-check.js';

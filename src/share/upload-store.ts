@@ -1,8 +1,10 @@
-// Writing an upload's bytes safely: the body into an open temp file (counted against the cap,
-// flushed as it goes), then the temp file linked to a free name, never over an existing one.
+// Writing an upload's bytes safely: the body into an open temp file (counted against the cap and
+// the free-space reserve, every byte of every write accounted for, flushed as it goes), then the
+// temp file linked to a free name, never over an existing one.
 //
 // Entry points (used by src/share/upload.ts):
-//   writeBody(req, fh, maxBytes): Promise<number>           bytes written; throws TooLarge past the cap
+//   writeBody(req, fh, maxBytes, space): Promise<number>    bytes written; throws TooLarge past the
+//                                                           cap, NoSpace past the reserve
 //   linkNoOverwrite(temp, dir, name): Promise<string|null>  the name used, null when none was free
 import type { IncomingMessage } from 'node:http';
 import { link, type FileHandle } from 'node:fs/promises';
@@ -15,6 +17,12 @@ const MAX_RENAMES = 999;
 /** Thrown by writeBody when the body passes the cap. */
 export class TooLarge extends Error {}
 
+/** Thrown by writeBody when the next bytes would eat into the free-space reserve. */
+export class NoSpace extends Error {}
+
+/** Asked before each write: room for `bytes` more? A release function for after the write, or null. */
+export type SpaceCheck = (bytes: number) => Promise<(() => void) | null>;
+
 /** Bytes written between background `fdatasync` calls (see writeBody). */
 const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 
@@ -24,7 +32,7 @@ const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
  * to the upload's time, so a background `fdatasync` runs every 32 MiB while the body keeps coming,
  * and the final `fsync` has little left to do.
  */
-export async function writeBody(req: IncomingMessage, fh: FileHandle, maxBytes: number): Promise<number> {
+export async function writeBody(req: IncomingMessage, fh: FileHandle, maxBytes: number, space: SpaceCheck): Promise<number> {
   let size = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -36,9 +44,16 @@ export async function writeBody(req: IncomingMessage, fh: FileHandle, maxBytes: 
     if (pendingBytes === 0) return;
     const chunks = pending;
     unsynced += pendingBytes;
+    const bytes = pendingBytes;
     pending = [];
     pendingBytes = 0;
-    await fh.writev(chunks);
+    const release = await space(bytes);
+    if (release === null) throw new NoSpace();
+    try {
+      await writeAll(fh, chunks, bytes);
+    } finally {
+      release();
+    }
     if (syncError !== null) throw syncError;
     if (unsynced >= SYNC_EVERY_BYTES && syncing === null) {
       unsynced = 0;
@@ -55,7 +70,9 @@ export async function writeBody(req: IncomingMessage, fh: FileHandle, maxBytes: 
   }
 
   async function copyBody(): Promise<number> {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    // Not destroyed when the loop stops early (past the cap or the reserve): the refusal is sent
+    // while the rest of the body is read and dropped (upload.ts), so the client reads the answer.
+    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > maxBytes) throw new TooLarge();
       pending.push(chunk);
@@ -67,6 +84,32 @@ export async function writeBody(req: IncomingMessage, fh: FileHandle, maxBytes: 
     await flush();
     return size;
   }
+}
+
+/**
+ * Write every byte of `chunks`: a write may take fewer bytes than it was given (a disk nearly full
+ * does exactly that before it says ENOSPC), so the rest is written again until none is left.
+ */
+export async function writeAll(fh: Pick<FileHandle, 'writev'>, chunks: Buffer[], total: number): Promise<void> {
+  let left = chunks;
+  let remaining = total;
+  while (remaining > 0) {
+    const { bytesWritten } = await fh.writev(left);
+    // No progress and no error: never loop on it; treat it as the disk being full.
+    if (bytesWritten <= 0) throw Object.assign(new Error('The write made no progress'), { code: 'ENOSPC' });
+    remaining -= bytesWritten;
+    if (remaining > 0) left = skipBytes(left, bytesWritten);
+  }
+}
+
+/** `chunks` without their first `n` bytes (no copy: the partly written chunk is a view). */
+function skipBytes(chunks: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  let skip = n;
+  while (i < chunks.length && skip >= (chunks[i] as Buffer).length) skip -= (chunks[i++] as Buffer).length;
+  const rest = chunks.slice(i);
+  if (skip > 0 && rest.length > 0) rest[0] = (rest[0] as Buffer).subarray(skip);
+  return rest;
 }
 
 /**

@@ -19,12 +19,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, realpath, rmdir, statfs, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, rmdir, unlink } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { isInside } from '../static/resolve.js';
 import type { Exposure } from '../exposure/policy.js';
 import { checkUploadSegments, isCrossSite, tempNameFor, type Refusal } from './upload-names.js';
-import { errorCode, linkNoOverwrite, TooLarge, writeBody } from './upload-store.js';
+import { errorCode, linkNoOverwrite, NoSpace, TooLarge, writeBody } from './upload-store.js';
+import { reserveSpace, spaceBeyondReserve } from './upload-space.js';
 
 /**
  * Default `--max-upload`: 1 GiB. Large enough for phone videos and photo folders (files are sent
@@ -32,11 +33,7 @@ import { errorCode, linkNoOverwrite, TooLarge, writeBody } from './upload-store.
  * with one request; raise it with `--max-upload` when sharing bigger files on purpose.
  */
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
-/**
- * Free space kept beyond the upload's size, so an upload never leaves the disk completely full:
- * 64 MiB, or 1% of the file system when that is smaller (a small USB stick or test tmpfs).
- */
-export const FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
+export { FREE_SPACE_MARGIN_BYTES } from './upload-space.js';
 
 export interface UploadOptions {
   /** What may be written; its root is the served folder (real path). */
@@ -123,10 +120,7 @@ async function planUpload(req: IncomingMessage, opts: UploadOptions): Promise<Pl
     const refused = opts.exposure.writeRefusal(`${base}${sep}${missing.join(sep)}${sep}${name}`);
     if (refused !== undefined) return { status: 403, reason: refused };
   }
-  const fs = await statfs(base);
-  const free = fs.bavail * fs.bsize;
-  const margin = Math.min(FREE_SPACE_MARGIN_BYTES, (fs.blocks * fs.bsize) / 100);
-  if (declared !== null && declared + margin > free) return { status: 507, reason: 'Not enough free space for this upload' };
+  if (declared !== null && declared > (await spaceBeyondReserve(base))) return { status: 507, reason: 'Not enough free space for this upload' };
   return { base, missing, name, declared };
 }
 
@@ -156,8 +150,11 @@ async function storeUpload(req: IncomingMessage, res: ServerResponse, plan: Plan
     if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
     let size: number;
     try {
-      size = await writeBody(req, fh, opts.maxBytes);
+      size = await writeBody(req, fh, opts.maxBytes, (bytes) => reserveSpace(dir, bytes));
       await fh.sync();
+      // What is on disk is what was received, or nothing is stored: checked before the name is taken.
+      const stored = (await fh.stat()).size;
+      if (stored !== size) throw new Error(`Upload stored ${stored} of ${size} bytes`);
     } finally {
       await fh.close();
     }
@@ -177,9 +174,10 @@ async function storeUpload(req: IncomingMessage, res: ServerResponse, plan: Plan
     });
     res.end(body);
   } catch (error) {
-    if (error instanceof TooLarge) return refuse(res, { status: 413, reason: `Upload larger than the ${formatBytes(opts.maxBytes)} limit` }, true);
+    if (error instanceof TooLarge) return refuseMidBody(req, res, { status: 413, reason: `Upload larger than the ${formatBytes(opts.maxBytes)} limit` });
+    if (error instanceof NoSpace) return refuseMidBody(req, res, { status: 507, reason: 'Not enough free space for this upload' });
     const code = errorCode(error);
-    if (code === 'ENOSPC' || code === 'EDQUOT') return refuse(res, { status: 507, reason: 'The disk is full' }, true);
+    if (code === 'ENOSPC' || code === 'EDQUOT') return refuseMidBody(req, res, { status: 507, reason: 'The disk is full' });
     if (req.destroyed || res.destroyed) return; // the client went away: nobody to answer
     throw error;
   } finally {
@@ -189,7 +187,8 @@ async function storeUpload(req: IncomingMessage, res: ServerResponse, plan: Plan
   }
 }
 
-function refuse(res: ServerResponse, refusal: Refusal, close: boolean): void {
+/** Send a refusal; with `end` false the answer is complete on the wire but the response left open. */
+function refuse(res: ServerResponse, refusal: Refusal, close: boolean, end = true): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
@@ -203,7 +202,32 @@ function refuse(res: ServerResponse, refusal: Refusal, close: boolean): void {
   // Tell the client to stop sending: the body is not read, so the connection cannot be reused.
   if (close) headers.Connection = 'close';
   res.writeHead(refusal.status, headers);
-  res.end(body);
+  if (end) res.end(body);
+  else res.write(body);
+}
+
+/** How long the rest of a refused body is read and dropped before the connection is cut. */
+const LINGER_MS = 5000;
+
+/**
+ * Refuse an upload whose body is still arriving. Closing at once would make the client's next
+ * bytes meet a reset, which can destroy the answer before the client reads it (a browser then
+ * shows a network error instead of "not enough space"). So the whole answer is written now, and
+ * the response ends (closing the connection) only once the rest of the body has been read and
+ * dropped, or after a few seconds, when the connection is cut.
+ */
+function refuseMidBody(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+  if (req.complete || res.headersSent || res.destroyed) return refuse(res, refusal, true);
+  const socket = req.socket;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  req.once('end', () => {
+    clearTimeout(timer);
+    if (!res.writableEnded && !res.destroyed) res.end();
+  });
+  res.once('close', () => clearTimeout(timer));
+  refuse(res, refusal, true, false);
+  req.resume();
 }
 
 function declaredLength(req: IncomingMessage): number | null | 'bad' {

@@ -5,6 +5,7 @@ import { formatBytes } from '../log.js';
 import { UPLOAD_CSS, uploadFragment } from '../share/upload-client.js';
 import { displayName, encodeName } from './file-names.js';
 import { ICON_CSS, iconKind } from './icons.js';
+import { INVISIBLE_CSS, visibleHtml, visibleText } from './visible-name.js';
 import type { Entry } from './listing-read.js';
 
 export type SortKey = 'name' | 'size' | 'date';
@@ -54,7 +55,7 @@ tr:hover td{background:var(--row)}td a{color:var(--link);text-decoration:none;ov
 td a.zip{margin-left:.6em;font-size:.8rem;color:var(--muted);white-space:nowrap}td a.zip:hover{color:var(--link)}
 .num,.date{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:var(--muted);font-variant-numeric:tabular-nums}.num{text-align:right}.note{color:var(--muted);font-size:.9rem}
 footer{margin-top:1rem;font-size:.8rem;color:var(--muted)}
-${ICON_CSS}
+${ICON_CSS}${INVISIBLE_CSS}
 @media (max-width:36rem){.date{display:none}main{padding:.75rem}th,td{padding:.55rem .35rem}th.num{width:5.5rem}}`;
 
 // The upload form's fields, laid out for this page: the word before its button ("files [Choose]"),
@@ -73,11 +74,11 @@ function queryString(sort: Sort, q: string): string {
 }
 
 function breadcrumbs(segments: readonly string[], rootName: string): string {
-  let crumbs = `<a href="/">${escapeHtml(displayName(rootName))}</a> /`;
+  let crumbs = `<a href="/">${visibleHtml(displayName(rootName))}</a> /`;
   let href = '/';
   for (const seg of segments) {
     href += `${encodeName(seg)}/`;
-    crumbs += ` <a href="${escapeHtml(href)}">${escapeHtml(displayName(seg))}</a> /`;
+    crumbs += ` <a href="${escapeHtml(href)}">${visibleHtml(displayName(seg))}</a> /`;
   }
   return crumbs;
 }
@@ -86,9 +87,9 @@ function row(e: Entry): string {
   const isDir = e.type === 'directory';
   const link = `${encodeName(e.name)}${isDir ? '/' : ''}`;
   const name = displayName(e.name);
-  const zip = isDir ? ` <a class="zip" href="${escapeHtml(`${link}?zip`)}" title="Download ${escapeHtml(name)} as zip" download>zip</a>` : '';
+  const zip = isDir ? ` <a class="zip" href="${escapeHtml(`${link}?zip`)}" title="Download ${escapeHtml(visibleText(name))} as zip" download>zip</a>` : '';
   return (
-    `<tr><td><span class="icon i-${iconKind(e.name, isDir)}"></span><a href="${escapeHtml(link)}">${escapeHtml(name)}${isDir ? '/' : ''}</a>${zip}</td>` +
+    `<tr><td><span class="icon i-${iconKind(e.name, isDir)}"></span><a href="${escapeHtml(link)}">${visibleHtml(name)}${isDir ? '/' : ''}</a>${zip}</td>` +
     `<td class="num">${isDir ? '—' : formatBytes(e.size)}</td><td class="date">${formatDate(e.mtime)}</td></tr>`
   );
 }
@@ -96,7 +97,7 @@ function row(e: Entry): string {
 /** The listing as a page: breadcrumbs, sortable columns (plain links, no JS needed), sizes and dates. */
 export function renderHtml(segments: readonly string[], entries: Entry[], o: PageOptions): string {
   const { sort, q } = o;
-  const title = `/${segments.map((s) => `${displayName(s)}/`).join('')}`;
+  const title = `/${segments.map((s) => `${visibleText(displayName(s))}/`).join('')}`;
   const header = (key: SortKey, label: string, cls: string): string => {
     const active = sort.key === key;
     const desc = active ? !sort.desc : key !== 'name';
