@@ -89,18 +89,28 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
       settle({ kind: 'failed', headersSent: res.headersSent });
     });
     upstream.on('error', () => settle({ kind: 'failed', headersSent: res.headersSent }));
+    // Interim answers: 100 and 103 are hints the client can do without; any other 1xx (102, a
+    // made-up 150) is not an answer a client can be given, and would leave it waiting.
+    upstream.on('information', (info: { statusCode: number }) => {
+      if (info.statusCode === 100 || info.statusCode === 103) return;
+      upstream.destroy();
+      settle({ kind: 'failed', headersSent: false });
+    });
+    // A 101 to a request that asked for no upgrade: node's client drops the connection without a
+    // 'response' or an 'error', so the request's close is the only sign (and the client would hang).
+    let answered = false;
+    upstream.on('upgrade', (_answer: IncomingMessage, socket: Duplex) => {
+      socket.destroy();
+      settle({ kind: 'failed', headersSent: false });
+    });
+    upstream.on('close', () => {
+      if (!answered) settle({ kind: 'failed', headersSent: res.headersSent });
+    });
     upstream.on('response', (answer) => {
+      answered = true;
       clearTimeout(timer);
       if (answer.headers[ERROR_HEADER] !== undefined) return readErrorAnswer(answer, (a) => settle({ kind: 'app-error', answer: a }));
-      const headers: string[] = [];
-      for (let i = 0; i < answer.rawHeaders.length; i += 2) {
-        const name = answer.rawHeaders[i] ?? '';
-        const lower = name.toLowerCase();
-        if (!HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding') headers.push(name, answer.rawHeaders[i + 1] ?? '');
-      }
-      try {
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
-      } catch {
+      if (!writeAnswerHead(res, answer)) {
         // Node's client parser let through what its server refuses to send: not an answer.
         answer.destroy();
         upstream.destroy();
@@ -124,6 +134,34 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
     // still carry this request's answer; the answer's relay above decides the client's fate.
     else req.pipe(upstream);
   });
+}
+
+/** Characters a reason phrase or header value cannot carry on the client side (node's own check). */
+const UNSENDABLE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Write the app's status line and headers to the client. A reason phrase or header value the
+ * client side cannot carry (control characters: node throws ERR_INVALID_CHAR) is dropped, and the
+ * status stays; false when the head still cannot be sent (a status node refuses).
+ */
+function writeAnswerHead(res: ServeResponse, answer: IncomingMessage): boolean {
+  const headers: string[] = [];
+  for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+    const name = answer.rawHeaders[i] ?? '';
+    const value = answer.rawHeaders[i + 1] ?? '';
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding' && !UNSENDABLE.test(value)) headers.push(name, value);
+  }
+  const reason = answer.statusMessage;
+  try {
+    res.writeHead(answer.statusCode ?? 502, reason === undefined || UNSENDABLE.test(reason) ? undefined : reason, headers);
+    return true;
+  } catch {
+    // writeHead keeps what it was given before it threw: the 502 page must not inherit it.
+    res.statusMessage = '';
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    return false;
+  }
 }
 
 /**
