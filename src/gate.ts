@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { checkHost, hostPolicyFor, isLoopbackAddress, type HostPolicy, type ParsedHost } from './host-check.js';
 import { LruMap } from './static/lru.js';
 import type { Access, AccessMode, createAccess } from './share/access.js';
+import { faultAt } from './fault.js';
 
 /** What the gate lets through (the validated Host), or the answer to send instead. */
 export type GateResult =
@@ -87,6 +88,7 @@ export class Gate {
 
   /** The same check for `request` and `upgrade`: Host first (a rebinding page learns nothing), then the key. */
   check(req: IncomingMessage): GateResult {
+    faultAt('gate', req);
     const header = req.headers.host;
     let host = header === undefined ? undefined : this.#hosts.get(header);
     if (host === undefined) {

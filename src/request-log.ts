@@ -6,6 +6,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger, RequestRecord } from './log.js';
 import { plainAddress } from './host-check.js';
 import type { ServeResponse } from './serve-response.js';
+import { guard } from './guard.js';
+import { faultAt } from './fault.js';
 
 function clientIp(req: IncomingMessage): string {
   const ip = req.socket.remoteAddress ?? '-';
@@ -34,9 +36,10 @@ export interface Redactor {
 export function logRequest(logger: Logger, req: IncomingMessage, res: ServeResponse, redactor: Redactor): void {
   if (logger.quiet) return;
   const url = redactor.redact(req.url ?? '-');
-  res.once('close', () => {
+  res.once('close', guard(() => {
+    faultAt('log', req);
     logger.request(record(req, url, { status: res.statusCode, bytes: res.bytes, ms: performance.now() - res.started, via: res.via, aborted: !res.writableFinished }));
-  });
+  }));
 }
 
 /** Log an upgrade: 101 when an app took it (the bytes are the tunnel's, counted at close), else the refusal. */

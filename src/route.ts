@@ -9,6 +9,7 @@ import { isCrossSite, plainAddress, type ParsedHost } from './host-check.js';
 import { parsePath, type Resolved, type Resolver } from './static/resolve.js';
 import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './live/paths.js';
 import { VERSION_NOT_SUPPORTED } from './raw-response.js';
+import { faultAt } from './fault.js';
 
 /** The upload page's script, beside the live-reload assets. */
 export const UPLOAD_SCRIPT_PATH = `${LIVE_BASE}upload.js`;
@@ -48,6 +49,7 @@ export const MAX_HEADER_LINES = 100;
 
 /** Decide what answers this request. `host` is the gate's validated Host. */
 export async function route(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined): Promise<Decision> {
+  faultAt('route', req);
   if (req.rawHeaders.length / 2 > MAX_HEADER_LINES) return { kind: 'error', status: 431, detail: `More than ${MAX_HEADER_LINES} header lines.` };
   // Node's parser takes HTTP/0.9 and HTTP/2.0 request lines as if they were 1.x.
   if (req.httpVersionMajor !== 1) return { kind: 'error', ...VERSION_NOT_SUPPORTED };

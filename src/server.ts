@@ -25,6 +25,7 @@ import { Resolver } from './static/resolve.js';
 import { FileSender } from './static/send.js';
 import type { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
+import { fail, guard, RequestScope, SocketScope, within } from './guard.js';
 
 export type { ListenOptions } from './listen.js';
 
@@ -132,8 +133,12 @@ export function createServer(opts: ServerOptions): ServeHere {
     // Bytes still queued: the client stopped reading (or vanished without a FIN), so cut it. None
     // queued: a response that is quiet on purpose (SSE, long poll); between requests the
     // keep-alive timeout applies instead. Re-arm, as a socket's timeout fires once per idle spell.
-    if (socket.writableLength > 0) socket.destroy();
-    else socket.setTimeout(server.timeout);
+    try {
+      if (socket.writableLength > 0) socket.destroy();
+      else socket.setTimeout(server.timeout);
+    } catch (error) {
+      fail(new SocketScope(logger, socket, 'an idle connection'), error);
+    }
   });
   limitConnections(server, () => opts.connectionsPerClient ?? (gate.shared ? SHARED_PER_CLIENT : Infinity));
 
@@ -145,7 +150,9 @@ export function createServer(opts: ServerOptions): ServeHere {
     await respond(responding, req, res, decision);
   };
 
-  const onRequest = (req: IncomingMessage, res: ServeResponse): void => {
+  // Each request runs in its own scope (src/guard.ts): a throw anywhere in serving it, now or in
+  // what it starts, ends this request alone.
+  const serveRequest = (req: IncomingMessage, res: ServeResponse, scope: RequestScope): void => {
     logRequest(logger, req, res, gate);
     handle(req, res).catch((error: unknown) => {
       // A file removed (or swapped, see static/open-file.ts) between its check and its open is gone.
@@ -153,10 +160,12 @@ export function createServer(opts: ServerOptions): ServeHere {
       if ((code === 'ENOENT' || code === 'ENOTDIR') && !res.headersSent) return sendError(res, 404, 'Nothing here.');
       // A file or folder the server may not read (chmod 000) is forbidden, not a server error.
       if ((code === 'EACCES' || code === 'EPERM') && !res.headersSent) return sendError(res, 403, 'This file or folder cannot be read.');
-      logger.error(`Error while answering ${req.method ?? '-'} ${req.url ?? '-'}: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) sendError(res, 500, 'The server hit an error answering this request.');
-      else res.destroy();
+      fail(scope, error);
     });
+  };
+  const onRequest = (req: IncomingMessage, res: ServeResponse): void => {
+    const scope = new RequestScope(logger, res, gate);
+    within(scope, serveRequest, req, res, scope);
   };
   server.on('request', onRequest);
   // Expect: 100-continue (curl -T) is decided like any request: an upload sends its 100 only
@@ -166,13 +175,25 @@ export function createServer(opts: ServerOptions): ServeHere {
   server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
     // Malformed requests, oversized headers, timeouts: a status that says why, when the socket allows it.
     if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) return void socket.destroy();
-    const { status, detail } = statusForParseError(error);
-    socket.end(rawResponse(status, detail));
+    try {
+      const { status, detail } = statusForParseError(error);
+      socket.end(rawResponse(status, detail));
+    } catch (thrown) {
+      fail(new SocketScope(logger, socket, `a request refused by the parser (${error.code ?? error.message})`), thrown);
+    }
   });
 
   // Upgraded sockets are no longer the HTTP server's: close() must end them itself.
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const scope = new SocketScope(logger, socket, `upgrade ${req.method ?? '-'} ${gate.redact(req.url ?? '-')}`);
+    try {
+      within(scope, upgrade, req, socket, head);
+    } catch (error) {
+      fail(scope, error);
+    }
+  });
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const passed = gate.check(req);
     if (!passed.ok) {
@@ -189,7 +210,7 @@ export function createServer(opts: ServerOptions): ServeHere {
     const detail = decision.kind === 'error' ? decision.detail : 'This app takes no upgrades.';
     logUpgrade(logger, req, socket, status, decision.kind === 'app' ? decision.target.mount.label : 'static', gate);
     refuseUpgrade(socket, status, detail);
-  });
+  };
 
   // A listening server with no 'error' listener would throw on the first socket-level error.
   server.on('error', (error) => {

@@ -13,6 +13,8 @@ import type { ServeResponse } from '../serve-response.js';
 import type { AppTarget } from './contract.js';
 import type { AppProcess } from './process.js';
 import { encodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer } from './protocol.js';
+import { guard } from '../guard.js';
+import { faultAt } from '../fault.js';
 
 /** How a forwarded request ended, when it did not end with the app's own answer. */
 export type ForwardOutcome =
@@ -82,32 +84,35 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
       upstream.destroy();
       settle({ kind: 'timeout' });
     }, timeoutMs);
-    res.once('close', () => {
+    // The app's answer arrives on the channel's stream: each callback runs as part of this request
+    // (src/guard.ts), so a throw in one ends this request, not every request on the channel.
+    res.once('close', guard(() => {
       finished();
       // The client left before the answer was complete: the app connection goes with it.
       if (!res.writableFinished) upstream.destroy();
       settle({ kind: 'failed', headersSent: res.headersSent });
-    });
-    upstream.on('error', () => settle({ kind: 'failed', headersSent: res.headersSent }));
+    }));
+    upstream.on('error', guard(() => settle({ kind: 'failed', headersSent: res.headersSent })));
     // Interim answers: 100 and 103 are hints the client can do without; any other 1xx (102, a
     // made-up 150) is not an answer a client can be given, and would leave it waiting.
-    upstream.on('information', (info: { statusCode: number }) => {
+    upstream.on('information', guard((info: { statusCode: number }) => {
       if (info.statusCode === 100 || info.statusCode === 103) return;
       upstream.destroy();
       settle({ kind: 'failed', headersSent: false });
-    });
+    }));
     // A 101 to a request that asked for no upgrade: node's client drops the connection without a
     // 'response' or an 'error', so the request's close is the only sign (and the client would hang).
     let answered = false;
-    upstream.on('upgrade', (_answer: IncomingMessage, socket: Duplex) => {
+    upstream.on('upgrade', guard((_answer: IncomingMessage, socket: Duplex) => {
       socket.destroy();
       settle({ kind: 'failed', headersSent: false });
-    });
-    upstream.on('close', () => {
+    }));
+    upstream.on('close', guard(() => {
       if (!answered) settle({ kind: 'failed', headersSent: res.headersSent });
-    });
-    upstream.on('response', (answer) => {
+    }));
+    upstream.on('response', guard((answer: IncomingMessage) => {
       answered = true;
+      faultAt('relay', req);
       clearTimeout(timer);
       if (answer.headers[ERROR_HEADER] !== undefined) return readErrorAnswer(answer, (a) => settle({ kind: 'app-error', answer: a }));
       if (!writeAnswerHead(res, answer)) {
@@ -127,7 +132,7 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
         }
         settle(error === undefined ? { kind: 'answered' } : { kind: 'failed', headersSent: true });
       });
-    });
+    }));
     // A request without a body (most GETs) needs no stream plumbing.
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) upstream.end();
     // Not pipeline(): an error on the app side must not destroy the client's socket, which may
