@@ -22,7 +22,7 @@ function echoRouter(mounts: AppMount[]): AppRouter {
   return {
     mounts: [...mounts].sort((a, b) => b.prefix.length - a.prefix.length),
     isHidden: () => false,
-    handle(req, res, target) {
+    async handle(req, res, target) {
       if (target.path.startsWith('/see-other')) {
         res.writeHead(303, { Location: '/elsewhere' });
         return void res.end();
@@ -294,7 +294,7 @@ idle('a quiet server-sent-events response outlives the idle limit; a reader that
   await writeFile(join(base, 'big.bin'), Buffer.alloc(64 * 1024 * 1024, 1));
   const router: AppRouter = {
     ...echoRouter([mount('/events')]),
-    handle(_req, res) {
+    async handle(_req, res) {
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
       res.write('data: one\n\n');
       setTimeout(() => res.end('data: two\n\n'), 900);

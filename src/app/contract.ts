@@ -45,8 +45,8 @@ export interface AppRouter {
    * files, package.json / tsconfig.json next to an app, the --env-file. Real paths.
    */
   isHidden(realPath: string): boolean;
-  /** Answer one request; never throws (errors become 5xx pages on `res`). */
-  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void;
+  /** Answer one request; settles once it is answered, never rejects (errors become 5xx pages on `res`). */
+  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void>;
   /** Hand a WebSocket upgrade to the app; false when the app takes none (the server answers 404). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean;
   /**
