@@ -6,7 +6,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTree, rawRequest, removeTree, request, spawnCli, type CliProcess } from './helpers/server.js';
+import { makeTree, rawRequest, removeTree, request, spawnCli, startServer, type CliProcess } from './helpers/server.js';
+import { parseArgv } from '../src/cli.js';
+import { Router, type AppBackend } from '../src/app/router.js';
 import { parseRaw, rawGet, waitUntil } from './helpers/http.js';
 
 const MARK = 'serve-here-fault=';
@@ -97,3 +99,32 @@ outside('exits 1 with one line', async () => {
 });
 
 outside.run();
+
+const router = suite('AppRouter.handle() never rejects');
+
+router('a backend that throws or rejects: that request gets 500, the server lives', async () => {
+  const root = realpathSync(await makeTree({ 'a.txt': 'static ok', 'app.mjs': 'export default () => {}\n' }));
+  const opts = parseArgv(['--app', `/x=${join(root, 'app.mjs')}`, root]);
+  const backend: AppBackend = {
+    handle: async (req) => {
+      if (req.url === '/x/sync') throw new Error('a backend bug, thrown');
+      await Promise.resolve();
+      throw new Error('a backend bug, rejected');
+    },
+    upgrade: () => false,
+    isHidden: () => false,
+    describe: () => [],
+    close: async () => {},
+  };
+  const srv = await startServer({ root, app: new Router(opts, root, backend) });
+  try {
+    for (const path of ['/x/sync', '/x/async']) assert.is((await request(srv.port, path)).status, 500, path);
+    assert.is((await request(srv.port, '/a.txt')).text, 'static ok');
+    assert.is(srv.err.text.match(/internal error while serving GET \/x\/(sync|async)/g)?.length, 2, srv.err.text);
+  } finally {
+    await srv.close();
+    await removeTree(root);
+  }
+});
+
+router.run();
