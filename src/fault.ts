@@ -24,14 +24,13 @@ export const fault: (stage: Stage, text: string | Buffer | undefined) => void = 
 export const faultAt: (stage: Stage, req: IncomingMessage) => void = on ? (stage, req) => inject(stage, req.url) : () => {};
 
 /**
- * The stages that need a test's help to run at all: a timer callback and a promise nobody awaits,
- * both started by the request (the process net must pin them on it), and a timer outside any
- * connection (which the net cannot pin on one: the process exits).
+ * The stages that need a test's help to run at all: a promise the request starts and nobody
+ * awaits (only the process net, where scopes follow asynchronous work, can pin it on the
+ * request), and a timer outside any connection (which the net cannot pin on one: the process exits).
  */
 export const faultLater: (req: IncomingMessage) => void = on
   ? (req) => {
       const url = req.url ?? '';
-      if (url.includes(`${FAULT_MARK}timer`)) setTimeout(() => inject('timer', url), 1);
       if (url.includes(`${FAULT_MARK}promise`)) void Promise.resolve().then(() => inject('promise', url));
       if (url.includes(`${FAULT_MARK}outside`)) outsideAnyScope(() => setTimeout(() => inject('outside', url), 1));
     }

@@ -1,9 +1,12 @@
 // The last-resort boundary (DESIGN.md): whatever is thrown while serving one connection ends at
 // most that connection, with one escaped log line, and the server keeps serving. Each request,
-// upgrade and app-process channel runs in a Scope (AsyncLocalStorage), so what it starts (timers,
-// promises, file reads) is attributed to it even when a throw escapes every try; event callbacks
-// it registers are wrapped by guard(). The process-level net (installProcessNet) is the end.
+// upgrade and app-process channel is a Scope; the event callbacks serve-here registers for it run
+// in guard() (or its emitter in guardEvents()), and the process-level net (installProcessNet) is
+// the end. Where AsyncLocalStorage is cheap (Node 24's context frames), a request's scope also
+// follows what it starts (timers, promises), so even a throw that escapes every guard is pinned on
+// it; on Node 20/22 it would cost 15-20 % of the CPU of a 1 KiB static answer (bench/README.md).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { escapeControl, type Logger } from './log.js';
 import type { ServerResponse } from 'node:http';
@@ -21,12 +24,15 @@ export interface Scope {
   end(): string;
 }
 
+/** Whether scopes follow asynchronous work: AsyncContextFrame (Node 24, or 22 with its flag). */
+export const FOLLOWS_ASYNC_WORK = Number(process.versions.node.split('.')[0]) >= 24 || process.execArgv.includes('--experimental-async-context-frame');
+
 const scopes = new AsyncLocalStorage<Scope>();
 let netLog: Logger | undefined;
 
-/** Run `fn(...args)` as part of `scope`: what it starts is attributed to it. */
+/** Run `fn(...args)` as part of `scope`: where cheap, what it starts is attributed to it. */
 export function within<A extends unknown[], T>(scope: Scope, fn: (...args: A) => T, ...args: A): T {
-  return scopes.run(scope, fn, ...args);
+  return FOLLOWS_ASYNC_WORK ? scopes.run(scope, fn, ...args) : fn(...args);
 }
 
 /** Run `fn` as part of no scope (what it starts is the process's own). */
@@ -52,26 +58,40 @@ export function fail(scope: Scope, error: unknown): void {
 }
 
 /**
- * `fn` as an event callback of the current scope (the request, upgrade or channel registering
- * it): it runs in that scope whoever emits the event (an app answer arrives on the channel's
- * stream), and a throw ends that scope only. Outside any scope, `fn` itself.
+ * `fn` as an event callback of `scope`: it runs as part of that scope whoever emits the event (an
+ * app answer arrives on the channel's stream), and a throw ends that scope only.
  */
-export function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
-  const scope = scopes.getStore();
-  if (scope === undefined) return fn;
+export function guard<A extends unknown[]>(scope: Scope, fn: (...args: A) => void): (...args: A) => void {
   return (...args: A): void => {
     try {
-      scopes.run(scope, fn, ...args);
+      within(scope, fn, ...args);
     } catch (error) {
       fail(scope, error);
     }
   };
 }
 
-/** End `res` after `error` thrown while answering it, in its request's scope when there is one. */
+/** Every listener of `emitter` (added by anyone) runs guarded by `scope`: for emitters whose listeners are not ours to wrap. */
+export function guardEvents(emitter: EventEmitter, scope: Scope): void {
+  const emit = emitter.emit;
+  emitter.emit = function (this: EventEmitter, ...args: Parameters<EventEmitter['emit']>): boolean {
+    try {
+      return emit.apply(this, args);
+    } catch (error) {
+      fail(scope, error);
+      return true;
+    }
+  };
+}
+
+/** The scope of the request `res` answers (one without a log line's URL if the server made none). */
+export function requestScope(res: ServerResponse): Scope {
+  return (res as Partial<ServeResponse>).boundary ?? new RequestScope(undefined, res, { redact: () => '(a request)' });
+}
+
+/** End `res` after `error` thrown while answering it. */
 export function failRequest(res: ServerResponse, error: unknown): void {
-  const scope = scopes.getStore();
-  fail(scope instanceof RequestScope && scope.res === res ? scope : new RequestScope(undefined, res, { redact: () => '(an app request)' }), error);
+  fail(requestScope(res), error);
 }
 
 /** A request: a 500 page (or `status`) when nothing was sent yet, else its socket is cut. */
@@ -85,6 +105,9 @@ export class RequestScope implements Scope {
     this.log = log;
     this.res = res;
     this.redactor = redactor;
+    // A field of the response rather than a WeakMap entry: a map entry per request cost ~10 % of a
+    // 1 KiB static answer's CPU on Node 20 (bench/README.md).
+    if ('boundary' in res) (res as ServeResponse).boundary = this;
   }
 
   name(): string {

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger, RequestRecord } from './log.js';
 import { plainAddress } from './host-check.js';
 import type { ServeResponse } from './serve-response.js';
-import { guard } from './guard.js';
+import { guard, requestScope } from './guard.js';
 import { faultAt } from './fault.js';
 
 function clientIp(req: IncomingMessage): string {
@@ -36,7 +36,7 @@ export interface Redactor {
 export function logRequest(logger: Logger, req: IncomingMessage, res: ServeResponse, redactor: Redactor): void {
   if (logger.quiet) return;
   const url = redactor.redact(req.url ?? '-');
-  res.once('close', guard(() => {
+  res.once('close', guard(requestScope(res), () => {
     faultAt('log', req);
     logger.request(record(req, url, { status: res.statusCode, bytes: res.bytes, ms: performance.now() - res.started, via: res.via, aborted: !res.writableFinished }));
   }));

@@ -5,6 +5,7 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { http } from './node-http.js';
 import { performance } from 'node:perf_hooks';
 import { inject, injectionPoint, liveEtag, TAG_LENGTH } from './live/inject.js';
+import type { Scope } from './guard.js';
 
 type Chunk = string | Uint8Array;
 
@@ -18,6 +19,8 @@ export class ServeResponse extends http.ServerResponse<IncomingMessage> {
   liveInject = false;
   /** Set when the response is an HTML file: its 304 carries the injected validator. */
   liveFile = false;
+  /** This request's last-resort boundary (src/guard.ts), set by the server. */
+  boundary: Scope | undefined = undefined;
   #handed = 0;
   #wireStart = -1;
   /** Body chunks held until the injection point is known; undefined when not injecting. */

@@ -25,7 +25,7 @@ import { Resolver } from './static/resolve.js';
 import { FileSender } from './static/send.js';
 import type { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
-import { fail, guard, RequestScope, SocketScope, within } from './guard.js';
+import { fail, FOLLOWS_ASYNC_WORK, RequestScope, SocketScope, within } from './guard.js';
 
 export type { ListenOptions } from './listen.js';
 
@@ -165,7 +165,8 @@ export function createServer(opts: ServerOptions): ServeHere {
   };
   const onRequest = (req: IncomingMessage, res: ServeResponse): void => {
     const scope = new RequestScope(logger, res, gate);
-    within(scope, serveRequest, req, res, scope);
+    if (FOLLOWS_ASYNC_WORK) within(scope, serveRequest, req, res, scope);
+    else serveRequest(req, res, scope);
   };
   server.on('request', onRequest);
   // Expect: 100-continue (curl -T) is decided like any request: an upload sends its 100 only

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { makeTree, rawRequest, removeTree, request, spawnCli, startServer, type CliProcess } from './helpers/server.js';
 import { parseArgv } from '../src/cli.js';
 import { Router, type AppBackend } from '../src/app/router.js';
+import { FOLLOWS_ASYNC_WORK } from '../src/guard.js';
 import { parseRaw, rawGet, waitUntil } from './helpers/http.js';
 
 const MARK = 'serve-here-fault=';
@@ -16,6 +17,7 @@ const LINE = /internal error while serving/g;
 
 const API = `export default function (req, res) {
   if (req.url.includes('channel')) return void res.end('the body carries ${MARK}channel');
+  if (req.url.startsWith('/hang')) return; // never answered: the server's app timeout fires
   res.end('app ok');
 }
 `;
@@ -27,7 +29,7 @@ let port = 0;
 
 walk.before(async () => {
   dir = realpathSync(await makeTree({ 'a.txt': 'static ok', 'folder/b.txt': 'b', 'api/api.mjs': API }));
-  cli = spawnCli(['--port', '0', '--upload', '--app', `/api=${join(dir, 'api/api.mjs')}`, dir], { cwd: dir, env: { SERVE_HERE_FAULT: '1' } });
+  cli = spawnCli(['--port', '0', '--upload', '--app', `/api=${join(dir, 'api/api.mjs')}`, dir], { cwd: dir, env: { SERVE_HERE_FAULT: '1', SERVE_HERE_APP_TIMEOUT_MS: '1500' } });
   port = Number((await cli.waitFor(/at http:\/\/127\.0\.0\.1:(\d+)\//, 15_000))[1]);
 });
 walk.after(async () => {
@@ -56,12 +58,16 @@ const STAGES: Array<[string, string, number | 'any']> = [
   ['log', rawGet(`/a.txt?${MARK}log`), 'any'],
   ['relay', rawGet(`/api/x?${MARK}relay`), 500],
   ['channel', rawGet('/api/channel'), 'any'],
-  ['timer', rawGet(`/a.txt?${MARK}timer`), 'any'],
+  ['timer', rawGet(`/api/hang?${MARK}timer`), 500],
   ['promise', rawGet(`/a.txt?${MARK}promise`), 'any'],
 ];
 
 for (const [stage, raw, expected] of STAGES) {
   walk(`stage "${stage}"`, async () => {
+    if (stage === 'promise' && !FOLLOWS_ASYNC_WORK) {
+      console.log(`  skipped: on Node ${process.versions.node} scopes do not follow unawaited promises (src/guard.ts)`);
+      return;
+    }
     const before = lines();
     const answer = await rawRequest(port, raw, 5000);
     if (expected !== 'any') assert.is(parseRaw(answer).status, expected, `${stage}: ${answer.slice(0, 200)}`);

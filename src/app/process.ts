@@ -10,7 +10,7 @@ import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from './error-info.js';
 import type { MountSpec } from './load.js';
 import type { FromChild, ToChild } from './protocol.js';
-import { within, type Scope } from '../guard.js';
+import { guardEvents, type Scope } from '../guard.js';
 import { fault, FAULTS_ON } from '../fault.js';
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
@@ -86,15 +86,13 @@ export class AppProcess {
     this.socketPath = opts.socketPath;
     // detached: its own process group, so the terminal's Ctrl-C (SIGINT to the whole group)
     // reaches only the server, which then lets in-flight app requests finish.
-    // The channel's callbacks (frame decoding) run in this process's scope (src/guard.ts): what
-    // escapes them ends this app process (its requests get 502, the supervisor starts another),
-    // never the server.
-    [this.child, this.channel] = within(new ChannelScope(this), () => {
-      const child = fork(CHILD, [], { execArgv: APP_FLAGS, env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'], detached: true });
-      const transport = child.stdio[4] as Socket;
-      if (FAULTS_ON) transport.on('data', (chunk: Buffer) => fault('channel', chunk));
-      return [child, new Channel(transport)] as const;
-    });
+    this.child = fork(CHILD, [], { execArgv: APP_FLAGS, env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'], detached: true });
+    const transport = this.child.stdio[4] as Socket;
+    // The channel's callbacks (frame decoding) run guarded (src/guard.ts): what escapes them ends
+    // this app process (its requests get 502, the supervisor starts another), never the server.
+    guardEvents(transport, new ChannelScope(this));
+    if (FAULTS_ON) transport.on('data', (chunk: Buffer) => fault('channel', chunk));
+    this.channel = new Channel(transport);
     let resolveBoot!: (ok: boolean) => void;
     this.#booted = new Promise((r) => (resolveBoot = r));
     let resolveExit!: (e: ExitInfo) => void;

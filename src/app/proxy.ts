@@ -13,7 +13,7 @@ import type { ServeResponse } from '../serve-response.js';
 import type { AppTarget } from './contract.js';
 import type { AppProcess } from './process.js';
 import { encodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer } from './protocol.js';
-import { guard } from '../guard.js';
+import { guard, requestScope } from '../guard.js';
 import { faultAt } from '../fault.js';
 
 /** How a forwarded request ended, when it did not end with the app's own answer. */
@@ -67,6 +67,7 @@ function rawHeaders(req: IncomingMessage, target: AppTarget): string[] {
 export function forward(req: IncomingMessage, res: ServeResponse, target: AppTarget, proc: AppProcess, timeoutMs: number): Promise<ForwardOutcome> {
   return new Promise((resolve) => {
     const finished = proc.track();
+    const scope = requestScope(res);
     let settled = false;
     const settle = (outcome: ForwardOutcome): void => {
       if (settled) return;
@@ -80,22 +81,23 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
       path: req.url,
       headers: rawHeaders(req, target),
     });
-    const timer = setTimeout(() => {
-      upstream.destroy();
-      settle({ kind: 'timeout' });
-    }, timeoutMs);
     // The app's answer arrives on the channel's stream: each callback runs as part of this request
     // (src/guard.ts), so a throw in one ends this request, not every request on the channel.
-    res.once('close', guard(() => {
+    const timer = setTimeout(guard(scope, () => {
+      faultAt('timer', req);
+      upstream.destroy();
+      settle({ kind: 'timeout' });
+    }), timeoutMs);
+    res.once('close', guard(scope, () => {
       finished();
       // The client left before the answer was complete: the app connection goes with it.
       if (!res.writableFinished) upstream.destroy();
       settle({ kind: 'failed', headersSent: res.headersSent });
     }));
-    upstream.on('error', guard(() => settle({ kind: 'failed', headersSent: res.headersSent })));
+    upstream.on('error', guard(scope, () => settle({ kind: 'failed', headersSent: res.headersSent })));
     // Interim answers: 100 and 103 are hints the client can do without; any other 1xx (102, a
     // made-up 150) is not an answer a client can be given, and would leave it waiting.
-    upstream.on('information', guard((info: { statusCode: number }) => {
+    upstream.on('information', guard(scope, (info: { statusCode: number }) => {
       if (info.statusCode === 100 || info.statusCode === 103) return;
       upstream.destroy();
       settle({ kind: 'failed', headersSent: false });
@@ -103,14 +105,14 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
     // A 101 to a request that asked for no upgrade: node's client drops the connection without a
     // 'response' or an 'error', so the request's close is the only sign (and the client would hang).
     let answered = false;
-    upstream.on('upgrade', guard((_answer: IncomingMessage, socket: Duplex) => {
+    upstream.on('upgrade', guard(scope, (_answer: IncomingMessage, socket: Duplex) => {
       socket.destroy();
       settle({ kind: 'failed', headersSent: false });
     }));
-    upstream.on('close', guard(() => {
+    upstream.on('close', guard(scope, () => {
       if (!answered) settle({ kind: 'failed', headersSent: res.headersSent });
     }));
-    upstream.on('response', guard((answer: IncomingMessage) => {
+    upstream.on('response', guard(scope, (answer: IncomingMessage) => {
       answered = true;
       faultAt('relay', req);
       clearTimeout(timer);
