@@ -25,6 +25,7 @@ import { Resolver } from './static/resolve.js';
 import { FileSender } from './static/send.js';
 import type { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
+import { DescriptorWatch, isDescriptorExhaustion } from './descriptors.js';
 import { fail, FOLLOWS_ASYNC_WORK, RequestScope, SocketScope, within } from './guard.js';
 
 export type { ListenOptions } from './listen.js';
@@ -141,6 +142,7 @@ export function createServer(opts: ServerOptions): ServeHere {
     }
   });
   limitConnections(server, () => opts.connectionsPerClient ?? (gate.shared ? SHARED_PER_CLIENT : Infinity));
+  const descriptors = new DescriptorWatch(server, logger);
 
   const handle = async (req: IncomingMessage, res: ServeResponse): Promise<void> => {
     const passed = gate.check(req);
@@ -160,6 +162,11 @@ export function createServer(opts: ServerOptions): ServeHere {
       if ((code === 'ENOENT' || code === 'ENOTDIR') && !res.headersSent) return sendError(res, 404, 'Nothing here.');
       // A file or folder the server may not read (chmod 000) is forbidden, not a server error.
       if ((code === 'EACCES' || code === 'EPERM') && !res.headersSent) return sendError(res, 403, 'This file or folder cannot be read.');
+      // Out of descriptors: said once (not a line per request), and the client may try again.
+      if (isDescriptorExhaustion(error)) {
+        descriptors.exhausted(error);
+        return res.headersSent ? void res.destroy() : sendError(res, 503, 'The server is out of file descriptors; try again shortly.');
+      }
       fail(scope, error);
     });
   };
@@ -215,6 +222,7 @@ export function createServer(opts: ServerOptions): ServeHere {
 
   // A listening server with no 'error' listener would throw on the first socket-level error.
   server.on('error', (error) => {
+    if (isDescriptorExhaustion(error)) return descriptors.exhausted(error); // accept() with no reserve descriptor left
     if (server.listening) logger.error(`Server error: ${error.message}`);
   });
 
