@@ -152,8 +152,8 @@ export function createServer(opts: ServerOptions): ServeHere {
     await respond(responding, req, res, decision);
   };
 
-  // Each request runs in its own scope (src/guard.ts): a throw anywhere in serving it, now or in
-  // what it starts, ends this request alone.
+  // Each request is its own scope (src/guard.ts): a throw while serving it (and, on Node 24, in
+  // what it starts) ends this request alone.
   const serveRequest = (req: IncomingMessage, res: ServeResponse, scope: RequestScope): void => {
     logRequest(logger, req, res, gate);
     handle(req, res).catch((error: unknown) => {
@@ -193,14 +193,6 @@ export function createServer(opts: ServerOptions): ServeHere {
 
   // Upgraded sockets are no longer the HTTP server's: close() must end them itself.
   const upgraded = new Set<Duplex>();
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const scope = new SocketScope(logger, socket, `upgrade ${req.method ?? '-'} ${gate.redact(req.url ?? '-')}`);
-    try {
-      within(scope, upgrade, req, socket, head);
-    } catch (error) {
-      fail(scope, error);
-    }
-  });
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const passed = gate.check(req);
@@ -219,6 +211,14 @@ export function createServer(opts: ServerOptions): ServeHere {
     logUpgrade(logger, req, socket, status, decision.kind === 'app' ? decision.target.mount.label : 'static', gate);
     refuseUpgrade(socket, status, detail);
   };
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const scope = new SocketScope(logger, socket, `upgrade ${req.method ?? '-'} ${gate.redact(req.url ?? '-')}`);
+    try {
+      within(scope, upgrade, req, socket, head);
+    } catch (error) {
+      fail(scope, error);
+    }
+  });
 
   // A listening server with no 'error' listener would throw on the first socket-level error.
   server.on('error', (error) => {

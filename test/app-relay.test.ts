@@ -71,3 +71,36 @@ relay('a 103 before the answer: the answer goes through', async () => {
 });
 
 relay.run();
+
+const inProcess = suite('--no-watch: an interim status is never the answer');
+let dir2 = '';
+let cli2: CliProcess | undefined;
+let port2 = 0;
+
+inProcess.before(async () => {
+  dir2 = realpathSync(await makeTree({ 'app.mjs': `export default function (req, res) {
+  const status = Number(req.url.slice(1));
+  if (status > 0) { res.writeHead(status, { Upgrade: 'x', Connection: 'Upgrade' }); return void res.end(); }
+  res.end('alive');
+}
+` }));
+  cli2 = spawnCli(['--port', '0', '--no-watch', '--app', join(dir2, 'app.mjs'), dir2], { cwd: dir2 });
+  port2 = Number((await cli2.waitFor(/at http:\/\/127\.0\.0\.1:(\d+)\//, 15_000))[1]);
+});
+inProcess.after(async () => {
+  await cli2?.stop();
+  await removeTree(dir2);
+});
+
+for (const status of [101, 102, 150]) {
+  inProcess(`an in-process app answering ${status} to a plain request: 502 within a second`, async () => {
+    const started = performance.now();
+    const res = parseRaw(await rawRequest(port2, rawGet(`/${status}`), 3000));
+    const ms = performance.now() - started;
+    assert.is(res.status, 502, `${status} after ${Math.round(ms)} ms`);
+    assert.ok(ms < 1000, `${Math.round(ms)} ms`);
+    assert.is((await request(port2, '/other')).text, 'alive');
+  });
+}
+
+inProcess.run();
