@@ -16,6 +16,7 @@ import { accessNeeded } from './gate.js';
 import { adaptYoungGeneration } from './young-generation.js';
 import { defaultConfigDir } from './share/config-dir.js';
 import { handleSignals, isClusterWorker, runPrimary } from './lifecycle.js';
+import { installProcessNet } from './guard.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -175,6 +176,9 @@ export async function main(argv: string[]): Promise<void> {
     return fail(error, log0);
   }
   const log = createLogger({ format: opts.log, quiet: opts.quiet });
+  // The last net under every connection's boundary (src/guard.ts): what no connection explains
+  // stops the process with one line and exit code 1.
+  installProcessNet(log);
   if (opts.workers > 1 && !isClusterWorker) {
     try {
       return await runPrimary(opts, log);

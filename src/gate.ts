@@ -6,6 +6,7 @@ import { checkHost, hostPolicyFor, isLoopbackAddress, type HostPolicy, type Pars
 import { LruMap } from './static/lru.js';
 import { proxyReport, proxyTrust, type ProxyTrust } from './proxy-trust.js';
 import type { Access, AccessMode, createAccess } from './share/access.js';
+import { faultAt } from './fault.js';
 
 /** What the gate lets through (the validated Host), or the answer to send instead. */
 export type GateResult =
@@ -105,6 +106,7 @@ export class Gate {
 
   /** The same check for `request` and `upgrade`: Host first (a rebinding page learns nothing), then the key. */
   check(req: IncomingMessage): GateResult {
+    faultAt('gate', req);
     let host = this.#checkHost(req.headers.host);
     if (!host.ok) return { ok: false, status: host.status, detail: host.reason };
     // A trusted proxy's report of the Host the client used passes the same check as a Host header.

@@ -25,7 +25,9 @@ export function statusForParseError(error: Error & { code?: string; rawPacket?: 
       // a line that is not a request line at all stays a 400.
       return isRequestLine(error.rawPacket) ? { status: 501, detail: 'This server does not implement that method.' } : { status: 400, detail: 'Malformed request.' };
     case 'HPE_INVALID_VERSION':
-      return { status: 505, detail: 'Only HTTP/1.0 and HTTP/1.1 are supported.' };
+      // RFC 9110 §15.6.6: 505 says "that version is not mine", so only for a well-formed
+      // HTTP/x.y; a malformed token (HTTP/9.9.9, HTTP/1.10) or a bare LF ending is a bad request.
+      return isRequestLine(error.rawPacket, true) ? VERSION_NOT_SUPPORTED : { status: 400, detail: 'Malformed request.' };
     case 'HPE_HEADER_OVERFLOW':
       return isLongRequestLine(error.rawPacket)
         ? { status: 414, detail: 'The request target is too long.' }
@@ -40,9 +42,14 @@ export function statusForParseError(error: Error & { code?: string; rawPacket?: 
 const REQUEST_LINE_LIMIT = 8 * 1024;
 /** RFC 9112 §3: method (a token) SP request-target SP HTTP-version. */
 const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\s]+ HTTP\/[0-9]\.[0-9]\r?\n/;
+/** The same, ended by CRLF as RFC 9112 §2.2 requires. */
+const STRICT_REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\s]+ HTTP\/[0-9]\.[0-9]\r\n/;
 
-function isRequestLine(raw: unknown): boolean {
-  return Buffer.isBuffer(raw) && REQUEST_LINE.test(raw.subarray(0, REQUEST_LINE_LIMIT).toString('latin1'));
+/** The answer to a well-formed request of an HTTP version other than 1.x. */
+export const VERSION_NOT_SUPPORTED = { status: 505, detail: 'Only HTTP/1.0 and HTTP/1.1 are supported.' };
+
+function isRequestLine(raw: unknown, strict = false): boolean {
+  return Buffer.isBuffer(raw) && (strict ? STRICT_REQUEST_LINE : REQUEST_LINE).test(raw.subarray(0, REQUEST_LINE_LIMIT).toString('latin1'));
 }
 
 /** True when the overflowing data starts with a request line that has not ended within the limit. */

@@ -6,6 +6,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger, RequestRecord } from './log.js';
 import { plainAddress } from './host-check.js';
 import type { ServeResponse } from './serve-response.js';
+import { guard, requestScope } from './guard.js';
+import { faultAt } from './fault.js';
 
 /** What a line needs from the request, read when it arrives: by the time the response closes, an
  * upload refused mid-body has had its socket detached (`req.socket` is null then). */
@@ -37,9 +39,10 @@ export interface Redactor {
 export function logRequest(logger: Logger, req: IncomingMessage, res: ServeResponse, redactor: Redactor): void {
   if (logger.quiet) return;
   const s = seen(req, redactor);
-  res.once('close', () => {
+  res.once('close', guard(requestScope(res), () => {
+    faultAt('log', req);
     logger.request(record(s, { status: res.statusCode, bytes: res.bytes, ms: performance.now() - res.started, via: res.via, aborted: !res.writableFinished }));
-  });
+  }));
 }
 
 /** Log an upgrade: 101 when an app took it (the bytes are the tunnel's, counted at close), else the refusal. */

@@ -9,6 +9,8 @@ import type { Proxied } from './gate.js';
 import { isCrossSite, plainAddress, type ParsedHost } from './host-check.js';
 import { parsePath, type Resolved, type Resolver } from './static/resolve.js';
 import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './live/paths.js';
+import { VERSION_NOT_SUPPORTED } from './raw-response.js';
+import { faultAt } from './fault.js';
 
 /** The upload page's script, beside the live-reload assets. */
 export const UPLOAD_SCRIPT_PATH = `${LIVE_BASE}upload.js`;
@@ -48,7 +50,10 @@ export const MAX_HEADER_LINES = 100;
 
 /** Decide what answers this request. `host` is the gate's validated Host; `proxied`, what a trusted proxy reported. */
 export async function route(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined, proxied?: Proxied): Promise<Decision> {
+  faultAt('route', req);
   if (req.rawHeaders.length / 2 > MAX_HEADER_LINES) return { kind: 'error', status: 431, detail: `More than ${MAX_HEADER_LINES} header lines.` };
+  // Node's parser takes HTTP/0.9 and HTTP/2.0 request lines as if they were 1.x.
+  if (req.httpVersionMajor !== 1) return { kind: 'error', ...VERSION_NOT_SUPPORTED };
   const url = req.url ?? '/';
   if (url.startsWith(LIVE_BASE)) {
     if (ctx.upload && (url === UPLOAD_SCRIPT_PATH || url.startsWith(`${UPLOAD_SCRIPT_PATH}?`))) return { kind: 'upload-script' };
@@ -131,6 +136,7 @@ export async function notFound(ctx: RouteContext): Promise<Decision> {
 /** Route an upgrade (WebSocket): only an app mount takes one. */
 export function routeUpgrade(ctx: RouteContext, req: IncomingMessage, host: ParsedHost | undefined, proxied?: Proxied): Decision {
   if (req.rawHeaders.length / 2 > MAX_HEADER_LINES) return { kind: 'error', status: 431, detail: `More than ${MAX_HEADER_LINES} header lines.` };
+  if (req.httpVersionMajor !== 1) return { kind: 'error', ...VERSION_NOT_SUPPORTED };
   const url = req.url ?? '/';
   const parsed = parsePath(url);
   if (parsed.kind === 'bad') return { kind: 'error', status: 400, detail: parsed.reason };

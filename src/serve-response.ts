@@ -6,6 +6,7 @@ import { http } from './node-http.js';
 import { performance } from 'node:perf_hooks';
 import { inject, injectionPoint, liveEtag, TAG_LENGTH } from './live/inject.js';
 import { needsSandbox, SANDBOX_POLICY } from './exposure/sandbox.js';
+import type { Scope } from './guard.js';
 
 type Chunk = string | Uint8Array;
 
@@ -21,12 +22,18 @@ export class ServeResponse extends http.ServerResponse<IncomingMessage> {
   liveFile = false;
   /** Set for a file while uploads are on: unless its Content-Type is passive, it goes out sandboxed. */
   sandboxByType = false;
+  /** This request's last-resort boundary (src/guard.ts), set by the server. */
+  boundary: Scope | undefined = undefined;
   #handed = 0;
   #wireStart = -1;
   /** Body chunks held until the injection point is known; undefined when not injecting. */
   #held: Buffer[] | undefined;
 
   override writeHead(...args: unknown[]): this {
+    // A 1xx is never a final answer (interim ones go out through writeContinue/writeEarlyHints): a
+    // client given one waits for another, so an in-process app's 101 to a plain request would hang
+    // it. Refused as node refuses a status outside 100-999, which the app hosts answer with 502.
+    if (typeof args[0] === 'number' && args[0] < 200) throw Object.assign(new RangeError(`Invalid status code: ${args[0]} (an interim status cannot be the answer)`), { code: 'ERR_HTTP_INVALID_STATUS_CODE' });
     this.#mark();
     if (this.sandboxByType && !this.headersSent) this.#sandbox(args);
     if (this.liveInject && !this.headersSent) {

@@ -26,6 +26,8 @@ import { Exposure } from './exposure/policy.js';
 import { FileSender } from './static/send.js';
 import type { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
+import { DescriptorWatch, isDescriptorExhaustion } from './descriptors.js';
+import { fail, FOLLOWS_ASYNC_WORK, RequestScope, SocketScope, within } from './guard.js';
 
 export type { ListenOptions } from './listen.js';
 
@@ -143,10 +145,15 @@ export function createServer(opts: ServerOptions): ServeHere {
     // Bytes still queued: the client stopped reading (or vanished without a FIN), so cut it. None
     // queued: a response that is quiet on purpose (SSE, long poll); between requests the
     // keep-alive timeout applies instead. Re-arm, as a socket's timeout fires once per idle spell.
-    if (socket.writableLength > 0) socket.destroy();
-    else socket.setTimeout(server.timeout);
+    try {
+      if (socket.writableLength > 0) socket.destroy();
+      else socket.setTimeout(server.timeout);
+    } catch (error) {
+      fail(new SocketScope(logger, socket, 'an idle connection'), error);
+    }
   });
   limitConnections(server, () => opts.connectionsPerClient ?? (gate.shared ? SHARED_PER_CLIENT : Infinity));
+  const descriptors = new DescriptorWatch(server, logger);
 
   const handle = async (req: IncomingMessage, res: ServeResponse): Promise<void> => {
     const passed = gate.check(req);
@@ -157,7 +164,9 @@ export function createServer(opts: ServerOptions): ServeHere {
     await respond(responding, req, res, decision);
   };
 
-  const onRequest = (req: IncomingMessage, res: ServeResponse): void => {
+  // Each request is its own scope (src/guard.ts): a throw while serving it (and, on Node 24, in
+  // what it starts) ends this request alone.
+  const serveRequest = (req: IncomingMessage, res: ServeResponse, scope: RequestScope): void => {
     logRequest(logger, req, res, gate);
     handle(req, res).catch((error: unknown) => {
       // A file removed (or swapped, see static/open-file.ts) between its check and its open is gone.
@@ -165,10 +174,18 @@ export function createServer(opts: ServerOptions): ServeHere {
       if ((code === 'ENOENT' || code === 'ENOTDIR') && !res.headersSent) return sendError(res, 404, 'Nothing here.');
       // A file or folder the server may not read (chmod 000) is forbidden, not a server error.
       if ((code === 'EACCES' || code === 'EPERM') && !res.headersSent) return sendError(res, 403, 'This file or folder cannot be read.');
-      logger.error(`Error while answering ${req.method ?? '-'} ${req.url ?? '-'}: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) sendError(res, 500, 'The server hit an error answering this request.');
-      else res.destroy();
+      // Out of descriptors: said once (not a line per request), and the client may try again.
+      if (isDescriptorExhaustion(error)) {
+        descriptors.exhausted(error);
+        return res.headersSent ? void res.destroy() : sendError(res, 503, 'The server is out of file descriptors; try again shortly.');
+      }
+      fail(scope, error);
     });
+  };
+  const onRequest = (req: IncomingMessage, res: ServeResponse): void => {
+    const scope = new RequestScope(logger, res, gate);
+    if (FOLLOWS_ASYNC_WORK) within(scope, serveRequest, req, res, scope);
+    else serveRequest(req, res, scope);
   };
   server.on('request', onRequest);
   // Expect: 100-continue (curl -T) is decided like any request: an upload sends its 100 only
@@ -178,13 +195,17 @@ export function createServer(opts: ServerOptions): ServeHere {
   server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
     // Malformed requests, oversized headers, timeouts: a status that says why, when the socket allows it.
     if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) return void socket.destroy();
-    const { status, detail } = statusForParseError(error);
-    socket.end(rawResponse(status, detail));
+    try {
+      const { status, detail } = statusForParseError(error);
+      socket.end(rawResponse(status, detail));
+    } catch (thrown) {
+      fail(new SocketScope(logger, socket, `a request refused by the parser (${error.code ?? error.message})`), thrown);
+    }
   });
 
   // Upgraded sockets are no longer the HTTP server's: close() must end them itself.
   const upgraded = new Set<Duplex>();
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const passed = gate.check(req);
     if (!passed.ok) {
@@ -202,10 +223,19 @@ export function createServer(opts: ServerOptions): ServeHere {
     const detail = decision.kind === 'error' ? decision.detail : 'This app takes no upgrades.';
     logUpgrade(logger, req, socket, status, decision.kind === 'app' ? decision.target.mount.label : 'static', gate);
     refuseUpgrade(socket, status, detail);
+  };
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const scope = new SocketScope(logger, socket, `upgrade ${req.method ?? '-'} ${gate.redact(req.url ?? '-')}`);
+    try {
+      within(scope, upgrade, req, socket, head);
+    } catch (error) {
+      fail(scope, error);
+    }
   });
 
   // A listening server with no 'error' listener would throw on the first socket-level error.
   server.on('error', (error) => {
+    if (isDescriptorExhaustion(error)) return descriptors.exhausted(error); // accept() with no reserve descriptor left
     if (server.listening) logger.error(`Server error: ${error.message}`);
   });
 

@@ -17,7 +17,7 @@ const svg = (fill: string): string => `<svg xmlns="http://www.w3.org/2000/svg" w
 const cspApp: AppRouter = {
   mounts: [{ prefix: '/csp', segments: ['csp'], label: '/csp' }],
   onAppFiles: () => {},
-  handle(_req, res) {
+  async handle(_req, res) {
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'");
     res.end(`<!doctype html><html><head><title>csp</title></head><body><p id="v">${String(cspVersion)}</p></body></html>`);

@@ -23,7 +23,7 @@ function echoRouter(mounts: AppMount[]): AppRouter {
   return {
     mounts: [...mounts].sort((a, b) => b.prefix.length - a.prefix.length),
     onAppFiles: () => {},
-    handle(req, res, target) {
+    async handle(req, res, target) {
       if (target.path.startsWith('/see-other')) {
         res.writeHead(303, { Location: '/elsewhere' });
         return void res.end();
@@ -60,7 +60,7 @@ table.after(() => removeTree(base));
 
 function fakeReq(url: string, method = 'GET', headers: Record<string, string> = {}): IncomingMessage {
   const rawHeaders = Object.entries(headers).flat();
-  return { url, method, headers, rawHeaders, socket: { remoteAddress: '::ffff:10.0.0.9', remotePort: 4321 } } as unknown as IncomingMessage;
+  return { url, method, headers, rawHeaders, httpVersionMajor: 1, socket: { remoteAddress: '::ffff:10.0.0.9', remotePort: 4321 } } as unknown as IncomingMessage;
 }
 
 async function decide(url: string, method = 'GET'): Promise<Decision> {
@@ -123,6 +123,16 @@ proto('an unknown but well-formed method is 501; garbage stays 400', async () =>
 
 proto('HTTP/9.9 is 505', async () => {
   assert.is(parseRaw(await rawRequest(srv.port, 'GET /a.txt HTTP/9.9\r\nHost: localhost\r\n\r\n')).status, 505);
+});
+
+proto('505 only for a well-formed HTTP/x.y of another version; malformed versions and bare LF are 400', async () => {
+  const statusOf = async (line: string): Promise<number> => parseRaw(await rawRequest(srv.port, `${line}Host: localhost\r\nConnection: close\r\n\r\n`)).status;
+  for (const version of ['HTTP/1.2', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/3.0']) assert.is(await statusOf(`GET /a.txt ${version}\r\n`), 505, version);
+  for (const version of ['HTTP/9.9.9', 'HTTP/-9_9.+9', 'HTTP/123456789012.1', 'HTTP/1.123456789012', 'HTTP/1.10', 'HTTP/11.1', 'HTTP/3', 'HTTP/1.1 x']) {
+    assert.is(await statusOf(`GET /a.txt ${version}\r\n`), 400, version);
+  }
+  assert.is(await statusOf('GET /a.txt HTTP/1.1\n'), 400, 'bare LF after the request line');
+  assert.is(await statusOf('GET /a.txt HTTP/1.1\r\n'), 200);
 });
 
 proto('a request line over the limit is 414, oversized headers 431', async () => {
@@ -285,7 +295,7 @@ idle('a quiet server-sent-events response outlives the idle limit; a reader that
   await writeFile(join(base, 'big.bin'), Buffer.alloc(64 * 1024 * 1024, 1));
   const router: AppRouter = {
     ...echoRouter([mount('/events')]),
-    handle(_req, res) {
+    async handle(_req, res) {
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
       res.write('data: one\n\n');
       setTimeout(() => res.end('data: two\n\n'), 900);

@@ -20,7 +20,7 @@ import { DARK_THEME, LIGHT_THEME, writeTerminalPng } from './helpers/terminal-im
 const app: AppRouter = {
   mounts: [{ prefix: '/api', segments: ['api'], label: '/api' }],
   onAppFiles: () => {},
-  handle(_req, res) {
+  async handle(_req, res) {
     res.end('from the app');
   },
   upgrade(_req, socket) {

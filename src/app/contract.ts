@@ -46,8 +46,8 @@ export interface AppRouter {
    * The exposure policy keeps them from being served, listed, zipped or written.
    */
   onAppFiles(listener: (files: readonly string[]) => void): void;
-  /** Answer one request; never throws (errors become 5xx pages on `res`). */
-  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void;
+  /** Answer one request; settles once it is answered, never rejects (errors become 5xx pages on `res`). */
+  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void>;
   /** Hand a WebSocket upgrade to the app; false when the app takes none (the server answers 404). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean;
   /**

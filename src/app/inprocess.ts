@@ -33,7 +33,7 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
   const multiprocess = opts.workers > 1 || cluster.isWorker;
   const byPrefix = new Map(loaded.map((m) => [m.prefix, m]));
 
-  const handle = (req: IncomingMessage, res: ServeResponse, target: AppTarget): void => {
+  const handle = async (req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void> => {
     const m = byPrefix.get(target.mount.prefix);
     if (m === undefined) return void res.writeHead(404, { 'content-length': 0 }).end();
     const meta: RequestMeta = {
@@ -48,7 +48,7 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
       errors: (text) => process.stderr.write(text),
     };
     res.strictContentLength = true; // a body past Content-Length is an error, not the next answer's bytes
-    runApp(m.app, req, res, meta).catch((error: unknown) => {
+    return runApp(m.app, req, res, meta).catch((error: unknown) => {
       const info = describeError(error, `${req.method ?? 'GET'} ${req.url ?? '/'} threw`);
       log.error(errorLine(info, root));
       if (res.headersSent) return void res.destroy();

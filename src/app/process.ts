@@ -10,6 +10,8 @@ import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from './error-info.js';
 import type { MountSpec } from './load.js';
 import type { FromChild, ToChild } from './protocol.js';
+import { guardEvents, type Scope } from '../guard.js';
+import { fault, FAULTS_ON } from '../fault.js';
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
@@ -87,7 +89,12 @@ export class AppProcess {
     // detached: its own process group, so the terminal's Ctrl-C (SIGINT to the whole group)
     // reaches only the server, which then lets in-flight app requests finish.
     this.child = fork(CHILD, [], { execArgv: APP_FLAGS, env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'], detached: true });
-    this.channel = new Channel(this.child.stdio[4] as Socket);
+    const transport = this.child.stdio[4] as Socket;
+    // The channel's callbacks (frame decoding) run guarded (src/guard.ts): what escapes them ends
+    // this app process (its requests get 502, the supervisor starts another), never the server.
+    guardEvents(transport, new ChannelScope(this));
+    if (FAULTS_ON) transport.on('data', (chunk: Buffer) => fault('channel', chunk));
+    this.channel = new Channel(transport);
     let resolveBoot!: (ok: boolean) => void;
     this.#booted = new Promise((r) => (resolveBoot = r));
     let resolveExit!: (e: ExitInfo) => void;
@@ -239,3 +246,24 @@ export class AppProcess {
     if (this.child.connected) this.child.send(msg, () => {}); // a callback: a closed channel is not an 'error'
   }
 }
+
+/** An app process's channel as a scope of the last-resort boundary: a failure ends the process. */
+class ChannelScope implements Scope {
+  readonly log = undefined;
+  readonly #proc: AppProcess;
+
+  constructor(proc: AppProcess) {
+    this.#proc = proc;
+  }
+
+  name(): string {
+    return `the channel to app process ${this.#proc.id}`;
+  }
+
+  end(): string {
+    // Not kill(): that marks an end on purpose, and the supervisor would not start another.
+    this.#proc.child.kill('SIGKILL');
+    return 'app process stopped and restarted; its requests get 502';
+  }
+}
+

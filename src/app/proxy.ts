@@ -13,6 +13,8 @@ import type { ServeResponse } from '../serve-response.js';
 import type { AppTarget } from './contract.js';
 import type { AppProcess } from './process.js';
 import { clientHop, encodeTarget, ERROR_HEADER, HOP_HEADERS, TARGET_HEADER, type ErrorAnswer } from './protocol.js';
+import { guard, requestScope } from '../guard.js';
+import { faultAt } from '../fault.js';
 
 /** How a forwarded request ended, when it did not end with the app's own answer. */
 export type ForwardOutcome =
@@ -66,6 +68,7 @@ function rawHeaders(req: IncomingMessage, target: AppTarget): string[] {
 export function forward(req: IncomingMessage, res: ServeResponse, target: AppTarget, proc: AppProcess, timeoutMs: number): Promise<ForwardOutcome> {
   return new Promise((resolve) => {
     const finished = proc.track();
+    const scope = requestScope(res);
     let settled = false;
     const settle = (outcome: ForwardOutcome): void => {
       if (settled) return;
@@ -79,29 +82,43 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
       path: req.url,
       headers: rawHeaders(req, target),
     });
-    const timer = setTimeout(() => {
+    // The app's answer arrives on the channel's stream: each callback runs as part of this request
+    // (src/guard.ts), so a throw in one ends this request, not every request on the channel.
+    const timer = setTimeout(guard(scope, () => {
+      faultAt('timer', req);
       upstream.destroy();
       settle({ kind: 'timeout' });
-    }, timeoutMs);
-    res.once('close', () => {
+    }), timeoutMs);
+    res.once('close', guard(scope, () => {
       finished();
       // The client left before the answer was complete: the app connection goes with it.
       if (!res.writableFinished) upstream.destroy();
       settle({ kind: 'failed', headersSent: res.headersSent });
-    });
-    upstream.on('error', () => settle({ kind: 'failed', headersSent: res.headersSent }));
-    upstream.on('response', (answer) => {
+    }));
+    upstream.on('error', guard(scope, () => settle({ kind: 'failed', headersSent: res.headersSent })));
+    // Interim answers: 100 and 103 are hints the client can do without; any other 1xx (102, a
+    // made-up 150) is not an answer a client can be given, and would leave it waiting.
+    upstream.on('information', guard(scope, (info: { statusCode: number }) => {
+      if (info.statusCode === 100 || info.statusCode === 103) return;
+      upstream.destroy();
+      settle({ kind: 'failed', headersSent: false });
+    }));
+    // A 101 to a request that asked for no upgrade: node's client drops the connection without a
+    // 'response' or an 'error', so the request's close is the only sign (and the client would hang).
+    let answered = false;
+    upstream.on('upgrade', guard(scope, (_answer: IncomingMessage, socket: Duplex) => {
+      socket.destroy();
+      settle({ kind: 'failed', headersSent: false });
+    }));
+    upstream.on('close', guard(scope, () => {
+      if (!answered) settle({ kind: 'failed', headersSent: res.headersSent });
+    }));
+    upstream.on('response', guard(scope, (answer: IncomingMessage) => {
+      answered = true;
+      faultAt('relay', req);
       clearTimeout(timer);
       if (answer.headers[ERROR_HEADER] !== undefined) return readErrorAnswer(answer, (a) => settle({ kind: 'app-error', answer: a }));
-      const headers: string[] = [];
-      for (let i = 0; i < answer.rawHeaders.length; i += 2) {
-        const name = answer.rawHeaders[i] ?? '';
-        const lower = name.toLowerCase();
-        if (!HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding') headers.push(name, answer.rawHeaders[i + 1] ?? '');
-      }
-      try {
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
-      } catch {
+      if (!writeAnswerHead(res, answer)) {
         // Node's client parser let through what its server refuses to send: not an answer.
         answer.destroy();
         upstream.destroy();
@@ -118,13 +135,41 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
         }
         settle(error === undefined ? { kind: 'answered' } : { kind: 'failed', headersSent: true });
       });
-    });
+    }));
     // A request without a body (most GETs) needs no stream plumbing.
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) upstream.end();
     // Not pipeline(): an error on the app side must not destroy the client's socket, which may
     // still carry this request's answer; the answer's relay above decides the client's fate.
     else req.pipe(upstream);
   });
+}
+
+/** Characters a reason phrase or header value cannot carry on the client side (node's own check). */
+const UNSENDABLE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Write the app's status line and headers to the client. A reason phrase or header value the
+ * client side cannot carry (control characters: node throws ERR_INVALID_CHAR) is dropped, and the
+ * status stays; false when the head still cannot be sent (a status node refuses).
+ */
+function writeAnswerHead(res: ServeResponse, answer: IncomingMessage): boolean {
+  const headers: string[] = [];
+  for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+    const name = answer.rawHeaders[i] ?? '';
+    const value = answer.rawHeaders[i + 1] ?? '';
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding' && !UNSENDABLE.test(value)) headers.push(name, value);
+  }
+  const reason = answer.statusMessage;
+  try {
+    res.writeHead(answer.statusCode ?? 502, reason === undefined || UNSENDABLE.test(reason) ? undefined : reason, headers);
+    return true;
+  } catch {
+    // writeHead keeps what it was given before it threw: the 502 page must not inherit it.
+    res.statusMessage = '';
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    return false;
+  }
 }
 
 /**

@@ -206,8 +206,8 @@ export class ReloadingBackend implements AppBackend {
     return a === undefined ? '?' : relativeToRoot(resolve(a.file), this.#o.root);
   }
 
-  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void {
-    void this.#handle(req, res, target);
+  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void> {
+    return this.#handle(req, res, target);
   }
 
   async #handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void> {

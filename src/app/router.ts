@@ -9,11 +9,12 @@ import type { Options } from '../options.js';
 import type { ServeResponse } from '../serve-response.js';
 import type { AppMount, AppRouter, AppTarget } from './contract.js';
 import { setForwardedHeaders } from './forwarded.js';
+import { failRequest } from '../guard.js';
 
 /** What a mode provides: running the apps. Routing and proxy headers are the router's. */
 export interface AppBackend {
-  /** Answer one request; never throws. */
-  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void;
+  /** Answer one request; the router catches what its promise rejects with. */
+  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void>;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean;
   /** The files of the apps' module graphs (real paths): those known now, then each one learnt later. */
   onAppFiles(listener: (files: readonly string[]) => void): void;
@@ -72,10 +73,16 @@ export class Router implements AppRouter {
     this.#backend.onAppFiles(listener);
   }
 
-  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void {
+  handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void> {
     res.via = target.mount.label;
-    // runApp() sets the proxy headers, in this process or the app process.
-    this.#backend.handle(req, res, target);
+    // runApp() sets the proxy headers, in this process or the app process. "Never rejects" holds
+    // here, whatever a backend does: its failure ends this request alone (src/guard.ts).
+    try {
+      return this.#backend.handle(req, res, target).catch((error: unknown) => failRequest(res, error));
+    } catch (error) {
+      failRequest(res, error);
+      return Promise.resolve();
+    }
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean {

@@ -6,6 +6,7 @@ import type { ServeResponse } from '../serve-response.js';
 import type { Decision } from '../route.js';
 import { STATIC_METHODS } from '../route.js';
 import { sendError } from '../pages.js';
+import { faultAt, faultLater } from '../fault.js';
 import { sendFavicon } from './favicon.js';
 import type { LiveHub } from '../live/hub.js';
 import { rawIfNoneMatch, wantsInjection } from '../live/inject.js';
@@ -30,6 +31,8 @@ export interface RespondContext {
 }
 
 export async function respond(ctx: RespondContext, req: IncomingMessage, res: ServeResponse, decision: Decision): Promise<void> {
+  faultAt('respond', req);
+  faultLater(req);
   if (ctx.live !== undefined && decision.kind !== 'live' && wantsInjection(req)) prepareInjection(req, res, decision);
   switch (decision.kind) {
     case 'file':
@@ -101,6 +104,7 @@ function sendScript(req: IncomingMessage, res: ServeResponse, body: string): voi
 
 async function sendListing(ctx: RespondContext, req: IncomingMessage, res: ServeResponse, d: Extract<Decision, { kind: 'listing' }>): Promise<void> {
   const body = await (await ctx.listings()).render(d.path, d.stat, d.segments, d.query, d.json);
+  faultAt('listing', req);
   res.setHeader('Content-Type', d.json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('Vary', 'Accept');

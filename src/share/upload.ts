@@ -26,6 +26,8 @@ import type { Exposure } from '../exposure/policy.js';
 import { checkUploadSegments, isCrossSite, tempNameFor, type Refusal } from './upload-names.js';
 import { errorCode, linkNoOverwrite, NoSpace, TooLarge, writeBody } from './upload-store.js';
 import { reserveSpace, spaceBeyondReserve } from './upload-space.js';
+import { faultAt } from '../fault.js';
+import { failRequest } from '../guard.js';
 
 /**
  * Default `--max-upload`: 1 GiB. Large enough for phone videos and photo folders (files are sent
@@ -52,10 +54,10 @@ export async function receiveUpload(req: IncomingMessage, res: ServerResponse, o
     const plan = await planUpload(req, opts);
     if ('status' in plan) return refuse(res, plan, true);
     await storeUpload(req, res, plan, opts);
-  } catch {
-    // Unexpected (EACCES, EIO, …): the temp file is already gone; say so without details.
-    if (!res.headersSent && !res.destroyed) refuse(res, { status: 500, reason: 'Upload failed' }, true);
-    else res.destroy();
+  } catch (error) {
+    // Unexpected (EACCES, EIO, a bug): the temp file is already gone; the boundary answers 500
+    // (or cuts the connection) and says why in one line on the terminal, not to the client.
+    failRequest(res, error);
   }
 }
 
@@ -148,6 +150,7 @@ async function storeUpload(req: IncomingMessage, res: ServerResponse, plan: Plan
     temp = `${dir}${sep}${tempNameFor(plan.name, randomBytes(6).toString('hex'))}`;
     const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
     if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+    faultAt('upload', req);
     let size: number;
     try {
       size = await writeBody(req, fh, opts.maxBytes, (bytes) => reserveSpace(dir, bytes));

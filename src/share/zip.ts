@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { makeZip } from 'client-zip';
 import { isInside } from '../static/resolve.js';
 import type { Exposure } from '../exposure/policy.js';
+import { faultAt } from '../fault.js';
 
 export interface ZipOptions {
   /** Real path of the folder to send. */
@@ -48,6 +49,7 @@ export async function sendZip(req: IncomingMessage, res: ServerResponse, opts: Z
     res.end();
     return;
   }
+  faultAt('zip', req); // mid-answer: the headers are out
   const entries = zipEntries({ ...opts, name: base });
   // client-zip types accept our entries as InputWithoutMeta / InputFolder.
   const body = Readable.fromWeb(makeZip(entries) as import('node:stream/web').ReadableStream<Uint8Array>);

@@ -10,6 +10,7 @@ import { toFsPath } from './file-names.js';
 import { openChecked } from './open-file.js';
 import { parseRange, type ByteRange } from './range.js';
 import { multipartLayout, streamBody, streamParts } from './stream-file.js';
+import { faultAt } from '../fault.js';
 
 export { COMMON_TYPES, contentTypeFor, etagFor, etagMatches, isNotModified, loadTypes } from './conditional.js';
 export { SMALL_FILE } from './body-cache.js';
@@ -53,6 +54,7 @@ export class FileSender {
   /** Send `path` (already resolved and stat'ed) as the response; `status` 404 for a 404 page. */
   async send(req: IncomingMessage, res: ServeResponse, path: string, st: Stats, status = 200): Promise<void> {
     const { etag, lastModified, type } = await this.#meta.settle(path, st);
+    faultAt('static', req);
     const isOk = status === 200;
     res.setHeader('Content-Type', type);
     res.setHeader('X-Content-Type-Options', 'nosniff');
