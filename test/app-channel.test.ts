@@ -12,6 +12,7 @@ import { waitUntil } from './helpers/http.js';
 const WAIT_MS = 15_000;
 
 const APP = `import type { IncomingMessage, ServerResponse } from 'node:http';
+import { writeSync } from 'node:fs';
 let closed = 0;
 export default function (req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? '/').split('?')[0];
@@ -41,6 +42,28 @@ export default function (req: IncomingMessage, res: ServerResponse): void {
     });
     return;
   }
+  if (path === '/fd4') {
+    // App code that writes to the channel's descriptor (a bug, a library probing descriptors).
+    const kind = new URL(req.url ?? '/', 'http://x').searchParams.get('kind');
+    const id = (req.socket as unknown as { id: number }).id;
+    const frame = Buffer.alloc(9);
+    if (kind === 'credit') {
+      // A credit frame without its 4-byte amount, for this very stream.
+      frame.writeUInt32BE(0, 0);
+      frame.writeUInt32BE(id, 4);
+      frame[8] = 5;
+      writeSync(4, frame);
+    } else if (kind === 'huge') {
+      // A header that claims a 3 GiB payload.
+      frame.writeUInt32BE(3 * 1024 ** 3, 0);
+      frame.writeUInt32BE(id, 4);
+      frame[8] = 2;
+      writeSync(4, Buffer.concat([frame, Buffer.alloc(1000, 120)]));
+    } else {
+      writeSync(4, 'hello from a library probing descriptors\\n');
+    }
+    return;
+  }
   if (path === '/end-then-exit') {
     res.end('bye');
     process.exit(0);
@@ -60,7 +83,7 @@ interface Got {
   text: string;
 }
 
-function ask(port: number, path: string, opts: { body?: Buffer; slow?: boolean } = {}): Promise<Got> {
+function ask(port: number, path: string, opts: { body?: Buffer; slow?: boolean; ms?: number } = {}): Promise<Got> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path, method: opts.body === undefined ? 'GET' : 'POST', agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -76,7 +99,7 @@ function ask(port: number, path: string, opts: { body?: Buffer; slow?: boolean }
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
       res.on('error', reject);
     });
-    req.setTimeout(WAIT_MS, () => req.destroy(new Error(`no answer to ${path}`)));
+    req.setTimeout(opts.ms ?? WAIT_MS, () => req.destroy(new Error(`no answer to ${path}`)));
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -140,3 +163,38 @@ streams('an app process that exits mid-answer: the client is cut, never left han
 });
 
 streams.run();
+
+const broken = suite('a malformed frame from an app process');
+let brokenDir = '';
+let brokenCli: CliProcess | undefined;
+let brokenPort = 0;
+let brokenCwd = '';
+
+broken.before(async () => {
+  brokenDir = realpathSync(await makeTree({ 'app.ts': APP, 'page.html': 'static page' }));
+  brokenCwd = realpathSync(await makeTree({}));
+  brokenCli = spawnCli(['--port', '0', '--app', join(brokenDir, 'app.ts'), brokenDir], { cwd: brokenCwd });
+  const m = await brokenCli.waitFor(/serving (.+) at http:\/\/[^:]+:(\d+)\//, WAIT_MS);
+  brokenPort = Number(m[2]);
+});
+broken.after(async () => {
+  await brokenCli?.stop();
+  await removeTree(brokenDir);
+  await removeTree(brokenCwd);
+});
+
+for (const kind of ['credit', 'huge', 'text']) {
+  broken(`app code writing ${kind === 'text' ? 'text' : `a ${kind} frame`} to fd 4: that app process ends, the server keeps serving`, async () => {
+    await waitUntil(async () => ((await ask(brokenPort, '/').catch(() => undefined))?.text === 'ok' ? true : undefined), WAIT_MS, 'the app up');
+    const outcome = await ask(brokenPort, `/fd4?kind=${kind}`, { ms: 5000 }).then(
+      (g) => `answered ${g.status}`,
+      (e: Error) => e.message,
+    );
+    assert.not.match(outcome, /no answer/, 'the request must end promptly, not wait for a frame that never completes');
+    assert.is(brokenCli?.child.exitCode, null, `the server exited: ${brokenCli?.stderr()}`);
+    assert.is((await ask(brokenPort, '/page.html')).text, 'static page');
+    await waitUntil(async () => ((await ask(brokenPort, '/').catch(() => undefined))?.text === 'ok' ? true : undefined), WAIT_MS, 'the app restarted');
+  });
+}
+
+broken.run();

@@ -23,6 +23,11 @@ const send = (msg: FromChild): void => {
 let server: Server | undefined;
 const channel = new Channel(new Socket({ fd: 4, readable: true, writable: true }));
 let draining = false;
+// Only the server writes to this side: a bad frame means the connection is lost, and so is this process.
+channel.onBroken = (reason) => {
+  process.stderr.write(`app process: its connection to the server broke: ${reason}\n`);
+  process.exit(70);
+};
 // The channel writes once per event-loop turn; an app that ends its answer and then exits (or a
 // drain's exit) has no next turn: what is queued goes out now, as a socket's write would have.
 process.on('exit', () => channel.flush());

@@ -86,6 +86,11 @@ export class AppProcess {
     // reaches only the server, which then lets in-flight app requests finish.
     this.child = fork(CHILD, [], { execArgv: APP_FLAGS, env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'], detached: true });
     this.channel = new Channel(this.child.stdio[4] as Socket);
+    this.channel.onBroken = (reason) => {
+      this.onFatal?.({ title: 'The app process broke its connection to the server', message: `${reason} (does something in the app write to file descriptor 4?)`, stack: undefined, file: undefined, line: undefined, column: undefined, frame: undefined });
+      // Not kill(): this is a crash, not an end on purpose, so the supervisor restarts it.
+      this.child.kill('SIGKILL');
+    };
     let resolveBoot!: (ok: boolean) => void;
     this.#booted = new Promise((r) => (resolveBoot = r));
     let resolveExit!: (e: ExitInfo) => void;
