@@ -68,6 +68,11 @@ export default function (req: IncomingMessage, res: ServerResponse): void {
     res.end('bye');
     process.exit(0);
   }
+  if (path === '/big-then-exit') {
+    // Everything went over the channel once 'finish' fires; then the process goes.
+    res.on('finish', () => setTimeout(() => process.exit(0), 50));
+    return void res.end(Buffer.alloc(4 * 1024 * 1024, 99));
+  }
   if (path === '/exit-mid-answer') {
     res.writeHead(200, { 'content-length': '1000' });
     res.write('partial');
@@ -150,6 +155,24 @@ streams('an app that ends its answer and then exits: the answer still reaches th
   const got = await ask(port, '/end-then-exit');
   assert.is(got.status, 200);
   assert.is(got.text, 'bye');
+});
+
+streams('an answer that fully reached the server is not cut when its app process exits while a slow client reads it', async () => {
+  await waitUntil(async () => ((await ask(port, '/').catch(() => undefined))?.text === 'ok' ? true : undefined), 10_000, 'the app back');
+  const crashes = (): number => (cli?.stderr().match(/app process crashed/g) ?? []).length;
+  const before = crashes();
+  const got = await new Promise<number>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/big-then-exit', agent: false }, (res) => {
+      res.pause(); // a client that does not read until the app process is gone
+      let n = 0;
+      res.on('data', (c: Buffer) => (n += c.length));
+      res.on('end', () => resolve(n));
+      res.on('error', reject);
+      void waitUntil(() => (crashes() > before ? true : undefined), WAIT_MS, 'the app process exit').then(() => res.resume(), reject);
+    });
+    req.on('error', reject);
+  });
+  assert.is(got, 4 * 1024 * 1024);
 });
 
 streams('an app process that exits mid-answer: the client is cut, never left hanging', async () => {

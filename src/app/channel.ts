@@ -36,7 +36,7 @@ export class Channel implements Link {
   constructor(transport: Transport) {
     this.#transport = transport;
     transport.on('data', (chunk: Buffer) => this.#receive(chunk));
-    const lost = (): void => this.#shut(gone(), true);
+    const lost = (): void => this.#shut(undefined, true);
     transport.on('close', lost);
     transport.on('end', lost);
     transport.on('error', lost);
@@ -91,6 +91,12 @@ export class Channel implements Link {
   /** Close on purpose: the streams end without an error (a request in flight sees its socket close). */
   close(): void {
     this.#shut(undefined, false);
+    this.#transport.destroy();
+  }
+
+  /** The other side is gone (its process exited): what streams received stays readable, as on a socket. */
+  lose(): void {
+    this.#shut(undefined, true);
     this.#transport.destroy();
   }
 
@@ -152,16 +158,17 @@ export class Channel implements Link {
   }
 
   /**
-   * No more frames either way. `drain`: the other side is gone (its process exited), as a socket
-   * whose peer closed: what each stream already received stays readable (an answer complete but
-   * still going out to a slow client), then it closes; a stream with nothing unread is reset.
+   * No more frames either way. `peerGone`: the other side went away (its process exited), which
+   * each stream sees as a socket sees its peer close: what it received stays readable (an answer
+   * complete but still going out to a slow client), then it closes, without an error of its own.
+   * Otherwise (a close on purpose, a broken channel) every stream is destroyed with `error`.
    */
-  #shut(error: Error | undefined, drain: boolean): void {
+  #shut(error: Error | undefined, peerGone: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#out = [];
     for (const socket of this.#streams.values()) {
-      if (drain && socket.readableLength > 0) socket.lost();
+      if (peerGone) socket.lost();
       else socket.destroy(error);
     }
     this.#streams.clear();

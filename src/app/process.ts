@@ -99,8 +99,10 @@ export class AppProcess {
       if (this.state === 'dead') return;
       this.state = 'dead';
       resolveBoot(false);
-      for (const agent of this.agents) agent.destroy();
-      this.channel.close();
+      // Not the agents' destroy(): a stream whose answer fully arrived may still be going out to a
+      // slow client; the channel resets only the streams with nothing left to read.
+      this.agents.clear();
+      this.channel.lose();
       if (this.socketPath !== '') rmSync(this.socketPath, { force: true });
       resolveExit({ how });
     };
