@@ -3,7 +3,8 @@
 // clients that leave, answers bigger than the flow-control window, an app process that exits.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { realpathSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import net from 'node:net';
 import http from 'node:http';
 import { join } from 'node:path';
 import { makeTree, removeTree, spawnCli, type CliProcess } from './helpers/server.js';
@@ -12,8 +13,10 @@ import { waitUntil } from './helpers/http.js';
 const WAIT_MS = 15_000;
 
 const APP = `import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { writeSync } from 'node:fs';
 let closed = 0;
+let earlyClosed = 0;
 export default function (req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/stream') {
@@ -27,6 +30,17 @@ export default function (req: IncomingMessage, res: ServerResponse): void {
     return;
   }
   if (path === '/closed') return void res.end(String(closed));
+  if (path === '/early') {
+    // Answers before reading the body: the client may leave with most of it never sent.
+    // Node never closes a server-side req whose body was left unread; its connection closing is
+    // how the app learns the client is gone.
+    let ends = 0;
+    const ended = (): void => void (++ends === 2 && earlyClosed++);
+    req.socket.on('close', ended);
+    res.on('close', ended);
+    return void res.end('early');
+  }
+  if (path === '/early-closed') return void res.end(String(earlyClosed));
   if (path === '/big') return void res.end(Buffer.alloc(4 * 1024 * 1024, 97));
   if (path === '/upload') {
     let n = 0;
@@ -80,6 +94,12 @@ export default function (req: IncomingMessage, res: ServerResponse): void {
     return;
   }
   res.end('ok');
+}
+
+export function upgrade(req: IncomingMessage, socket: Duplex): void {
+  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: echo\\r\\nConnection: Upgrade\\r\\n\\r\\n');
+  socket.on('data', (c: Buffer) => socket.write(c));
+  socket.on('end', () => socket.end());
 }
 `;
 
@@ -142,6 +162,30 @@ streams('a client that leaves mid-answer closes the app request (its res sees cl
     setTimeout(() => reject(new Error('no first chunk')), 5000).unref();
   });
   await waitUntil(async () => (Number((await ask(port, '/closed')).text) === before + 1 ? true : undefined), 3000, "the app's res close");
+});
+
+streams('50 clients that send 10 bytes of a 1 MB body, get the early answer and leave: the app sees every request end at once', async () => {
+  await waitUntil(async () => ((await ask(port, '/').catch(() => undefined))?.text === 'ok' ? true : undefined), 10_000, 'the app up');
+  const before = Number((await ask(port, '/early-closed')).text);
+  await Promise.all(
+    Array.from({ length: 50 }, () =>
+      new Promise<void>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1');
+        let got = '';
+        socket.on('data', (c: Buffer) => {
+          got += c.toString('latin1');
+          if (!got.endsWith('early')) return;
+          socket.destroy(); // leaves with the rest of the body never sent
+          resolve();
+        });
+        socket.on('error', reject);
+        socket.write(`POST /early HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 1048576\r\n\r\n0123456789`);
+      }),
+    ),
+  );
+  const started = Date.now();
+  await waitUntil(async () => (Number((await ask(port, '/early-closed')).text) === before + 50 ? true : undefined), 4000, 'all 50 app requests closed');
+  assert.ok(Date.now() - started < 2000, `the app saw them end after ${Date.now() - started} ms`);
 });
 
 streams('an answer of many windows to a slow client, and a body of many windows to a slow app', async () => {
@@ -221,3 +265,40 @@ for (const kind of ['credit', 'huge', 'text']) {
 }
 
 broken.run();
+
+const one = suite('one transport per app process');
+
+/** Every entry under `dir` that is a socket or a serve-here temporary folder. */
+function leftovers(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.includes('serve-here') || statSync(join(dir, name)).isSocket());
+}
+
+one('an upgrade travels over the channel: no temporary folder, no socket file', async () => {
+  const appDir = realpathSync(await makeTree({ 'app.ts': APP }));
+  const tmp = realpathSync(await makeTree({}));
+  const where = realpathSync(await makeTree({}));
+  const own = spawnCli(['--port', '0', '--app', join(appDir, 'app.ts'), appDir], { cwd: where, env: { TMPDIR: tmp } });
+  try {
+    const m = await own.waitFor(/serving (.+) at http:\/\/[^:]+:(\d+)\//, WAIT_MS);
+    const p = Number(m[2]);
+    assert.is((await ask(p, '/')).text, 'ok');
+    const socket = net.connect(p, '127.0.0.1');
+    let got = '';
+    socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n`);
+    await waitUntil(() => (got.includes('101 Switching Protocols') ? true : undefined), WAIT_MS, 'the 101');
+    socket.write('ping over the channel');
+    await waitUntil(() => (got.includes('ping over the channel') ? true : undefined), WAIT_MS, 'the echo');
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.end();
+    await closed;
+    assert.equal(leftovers(tmp), []);
+  } finally {
+    await own.stop();
+    await removeTree(appDir);
+    await removeTree(tmp);
+    await removeTree(where);
+  }
+});
+
+one.run();

@@ -1,5 +1,5 @@
 // Entry of an app process. Booted ahead of time with the loader registered (the prewarmed
-// standby); on `load` it imports the apps, serves them on a private Unix socket and says `ready`.
+// standby); on `load` it imports the apps, serves them over its channel (fd 4) and says `ready`.
 // Each request arrives with the server's routing decision (TARGET_HEADER): mounts are never
 // matched again here. A request's error goes back on that request's answer (ERROR_HEADER).
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -80,11 +80,9 @@ async function load(msg: Extract<ToChild, { type: 'load' }>): Promise<void> {
     setClient(req, target);
     mount.upgrade(req, socket, head);
   });
-  // Requests arrive as connections inside the channel (fd 4); upgrades on the Unix socket.
+  // Requests and upgrades arrive as connections inside the channel (fd 4): no listener of its own.
   channel.onOpen = (socket) => server?.emit('connection', socket);
-  server.listen(msg.socketPath, () => {
-    send({ type: 'ready', mounts: mounts.map((m) => ({ prefix: m.prefix, description: m.app.description })), deps: deps(), ms: performance.now() - started });
-  });
+  send({ type: 'ready', mounts: mounts.map((m) => ({ prefix: m.prefix, description: m.app.description })), deps: deps(), ms: performance.now() - started });
 }
 
 /** Read and remove the server's routing header: the app never sees it. */

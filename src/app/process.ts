@@ -4,7 +4,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { Channel } from './channel.js';
-import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from './error-info.js';
@@ -32,7 +31,6 @@ export type LoadResult =
 export interface SpawnOptions {
   id: number;
   env: NodeJS.ProcessEnv;
-  socketPath: string;
   /** The folder serve-here was started from, never the served folder (data an app writes stays out of it). */
   cwd: string;
 }
@@ -55,9 +53,8 @@ export interface LoadOptions {
 export type ExitInfo = { how: string };
 
 export class AppProcess {
-  /** Both set by the supervisor (see place()); a process spawned early has neither yet. */
+  /** Set by the supervisor (see place()); a process spawned early has none yet. */
   id: number;
-  socketPath: string;
   readonly child: ChildProcess;
   readonly exited: Promise<ExitInfo>;
   state: ProcessState = 'standby';
@@ -81,7 +78,6 @@ export class AppProcess {
 
   constructor(opts: SpawnOptions) {
     this.id = opts.id;
-    this.socketPath = opts.socketPath;
     // detached: its own process group, so the terminal's Ctrl-C (SIGINT to the whole group)
     // reaches only the server, which then lets in-flight app requests finish.
     this.child = fork(CHILD, [], { execArgv: APP_FLAGS, env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'], detached: true });
@@ -103,7 +99,6 @@ export class AppProcess {
       // slow client; the channel resets only the streams with nothing left to read.
       this.agents.clear();
       this.channel.lose();
-      if (this.socketPath !== '') rmSync(this.socketPath, { force: true });
       resolveExit({ how });
     };
     // Every way a child can end: `exit`, or `error` with no `exit` ever (a fork that failed,
@@ -135,13 +130,12 @@ export class AppProcess {
     }
   }
 
-  /** Give the process its number and socket (a process spawned early gets them when adopted). */
-  place(id: number, socketPath: string): void {
+  /** Give the process its number (a process spawned early gets it when adopted). */
+  place(id: number): void {
     this.id = id;
-    this.socketPath = socketPath;
   }
 
-  /** Import the apps in this process; resolves once it listens, or with why it could not. */
+  /** Import the apps in this process; resolves once it serves, or with why it could not. */
   load(opts: LoadOptions): Promise<LoadResult> {
     this.state = 'loading';
     return new Promise((resolve) => {
@@ -179,7 +173,7 @@ export class AppProcess {
       };
       void this.#booted.then((ok) => {
         this.#inspecting = opts.inspect !== undefined;
-        if (ok) this.#send({ type: 'load', mounts: opts.mounts, style: opts.style, socketPath: this.socketPath, strip: opts.strip, inspect: opts.inspect });
+        if (ok) this.#send({ type: 'load', mounts: opts.mounts, style: opts.style, strip: opts.strip, inspect: opts.inspect });
       });
     });
   }
