@@ -11,12 +11,15 @@ import { makeTree, removeTree, spawnCli, type CliProcess } from './helpers/serve
 import { waitUntil } from './helpers/http.js';
 
 const WAIT_MS = 15_000;
+/** A loaded machine can starve an app process's heartbeat: not what these tests are about. */
+const PATIENT = { SERVE_HERE_BLOCKED_MS: '20000', SERVE_HERE_LOAD_STUCK_MS: '20000' };
 
 const APP = `import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { writeSync } from 'node:fs';
 let closed = 0;
 let earlyClosed = 0;
+let switchClosed = 0;
 export default function (req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/stream') {
@@ -40,6 +43,13 @@ export default function (req: IncomingMessage, res: ServerResponse): void {
     res.on('close', ended);
     return void res.end('early');
   }
+  if (path === '/switch') {
+    // 101 to a request that asked for no upgrade: not an answer the client can use.
+    req.socket.on('close', () => switchClosed++);
+    res.writeHead(101, { upgrade: 'websocket', connection: 'Upgrade' });
+    return void res.end();
+  }
+  if (path === '/switch-closed') return void res.end(String(switchClosed));
   if (path === '/early-closed') return void res.end(String(earlyClosed));
   if (path === '/big') return void res.end(Buffer.alloc(4 * 1024 * 1024, 97));
   if (path === '/upload') {
@@ -139,7 +149,7 @@ let port = 0;
 streams.before(async () => {
   dir = realpathSync(await makeTree({ 'app.ts': APP }));
   cwd = realpathSync(await makeTree({}));
-  cli = spawnCli(['--port', '0', '--app', join(dir, 'app.ts'), dir], { cwd });
+  cli = spawnCli(['--port', '0', '--app', join(dir, 'app.ts'), dir], { cwd, env: PATIENT });
   const m = await cli.waitFor(/serving (.+) at http:\/\/[^:]+:(\d+)\//, WAIT_MS);
   port = Number(m[2]);
 });
@@ -186,6 +196,16 @@ streams('50 clients that send 10 bytes of a 1 MB body, get the early answer and 
   const started = Date.now();
   await waitUntil(async () => (Number((await ask(port, '/early-closed')).text) === before + 50 ? true : undefined), 4000, 'all 50 app requests closed');
   assert.ok(Date.now() - started < 2000, `the app saw them end after ${Date.now() - started} ms`);
+});
+
+streams('an app answering 101 to a plain request: a prompt 502, and its app connection closes', async () => {
+  await waitUntil(async () => ((await ask(port, '/').catch(() => undefined))?.text === 'ok' ? true : undefined), 10_000, 'the app up');
+  const before = Number((await ask(port, '/switch-closed')).text);
+  const started = Date.now();
+  const got = await ask(port, '/switch', { ms: 4000 });
+  assert.is(got.status, 502);
+  assert.ok(Date.now() - started < 2000, `the 502 took ${Date.now() - started} ms`);
+  await waitUntil(async () => (Number((await ask(port, '/switch-closed')).text) === before + 1 ? true : undefined), 3000, "the app's connection closed");
 });
 
 streams('an answer of many windows to a slow client, and a body of many windows to a slow app', async () => {
@@ -240,7 +260,7 @@ let brokenCwd = '';
 broken.before(async () => {
   brokenDir = realpathSync(await makeTree({ 'app.ts': APP, 'page.html': 'static page' }));
   brokenCwd = realpathSync(await makeTree({}));
-  brokenCli = spawnCli(['--port', '0', '--app', join(brokenDir, 'app.ts'), brokenDir], { cwd: brokenCwd });
+  brokenCli = spawnCli(['--port', '0', '--app', join(brokenDir, 'app.ts'), brokenDir], { cwd: brokenCwd, env: PATIENT });
   const m = await brokenCli.waitFor(/serving (.+) at http:\/\/[^:]+:(\d+)\//, WAIT_MS);
   brokenPort = Number(m[2]);
 });
@@ -277,7 +297,7 @@ one('an upgrade travels over the channel: no temporary folder, no socket file', 
   const appDir = realpathSync(await makeTree({ 'app.ts': APP }));
   const tmp = realpathSync(await makeTree({}));
   const where = realpathSync(await makeTree({}));
-  const own = spawnCli(['--port', '0', '--app', join(appDir, 'app.ts'), appDir], { cwd: where, env: { TMPDIR: tmp } });
+  const own = spawnCli(['--port', '0', '--app', join(appDir, 'app.ts'), appDir], { cwd: where, env: { ...PATIENT, TMPDIR: tmp } });
   try {
     const m = await own.waitFor(/serving (.+) at http:\/\/[^:]+:(\d+)\//, WAIT_MS);
     const p = Number(m[2]);

@@ -89,6 +89,12 @@ export function forward(req: IncomingMessage, res: ServeResponse, target: AppTar
       settle({ kind: 'failed', headersSent: res.headersSent });
     });
     upstream.on('error', () => settle({ kind: 'failed', headersSent: res.headersSent }));
+    // 101 to a request that asked for no upgrade: Node hands over the app connection, unparsed.
+    // Not an answer the client can use (502); the app connection closes, so the app sees it go.
+    upstream.on('upgrade', (_answer, socket: Duplex) => {
+      socket.destroy();
+      settle({ kind: 'failed', headersSent: false });
+    });
     upstream.on('response', (answer) => {
       clearTimeout(timer);
       if (answer.headers[ERROR_HEADER] !== undefined) return readErrorAnswer(answer, (a) => settle({ kind: 'app-error', answer: a }));
