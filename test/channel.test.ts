@@ -115,6 +115,9 @@ channel('a destroyed stream closes its peer; a closed channel closes every strea
   const b = p.near.open();
   await opened;
   const [farA, farB] = p.farSockets as [VirtualSocket, VirtualSocket];
+  // Readers, as HTTP's are: like a socket, a stream whose peer closed ends, then closes, once read.
+  farA.resume();
+  b.resume();
   const closedA = once(farA, 'close');
   a.destroy();
   await closedA;

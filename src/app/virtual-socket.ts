@@ -29,6 +29,10 @@ export class VirtualSocket extends Duplex {
   /** The peer will send nothing more (END or CLOSE seen): the readable side has its end pushed. */
   #eof = false;
   #idle: NodeJS.Timeout | undefined;
+  #bytesRead = 0;
+  /** Bytes passed to _write so far, and the length of the one in _write now (both in bytesWritten). */
+  #dispatched = 0;
+  #inWrite = 0;
   // The socket API node:http and http.Agent call; a connection inside a channel has no options.
   remoteAddress: string | undefined;
   remotePort: number | undefined;
@@ -81,6 +85,7 @@ export class VirtualSocket extends Duplex {
     // The peer may have at most WINDOW bytes unacknowledged: more means it ignores flow control.
     if (this.#unacked + payload.length > WINDOW) throw new ProtocolError(`more data on stream ${this.id} than its window`);
     if (this.timeout > 0) this.#touch();
+    this.#bytesRead += payload.length;
     this.#unacked += payload.length;
     this.push(payload);
     this.#grant();
@@ -92,7 +97,7 @@ export class VirtualSocket extends Duplex {
     const waiting = this.#waiting;
     if (waiting === undefined) return;
     this.#waiting = undefined;
-    this._write(waiting.chunk, 'binary', waiting.callback);
+    this.#send(waiting.chunk, 'binary', waiting.callback);
   }
 
   ended(): void {
@@ -109,11 +114,10 @@ export class VirtualSocket extends Duplex {
   closedByPeer(): void {
     if (this.#peerClosed) throw new ProtocolError(`a second close of stream ${this.id}`);
     this.#peerClosed = true;
-    // Like a socket whose peer closed after writing: what arrived stays readable, then the stream
-    // closes (an app that destroys its connection right after its answer: a paused reader still
-    // has that answer's tail in this buffer). With nothing unread, or a write that can now never
-    // go out, it closes at once.
-    if (this.destroyed || this.readableLength === 0 || this.#waiting !== undefined) return void this.destroy();
+    // As a socket whose peer closed: what arrived stays readable, then 'end', then 'close' (an app
+    // that destroys its connection right after its answer: a paused reader still has that
+    // answer's tail in this buffer). A write that can now never go out closes it at once.
+    if (this.destroyed || this.#waiting !== undefined) return void this.destroy();
     this.once('end', () => this.destroy());
     this.#end();
   }
@@ -144,7 +148,25 @@ export class VirtualSocket extends Duplex {
     return chunk;
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  /** Bytes written, as net.Socket counts them: handed to the channel, or still queued. */
+  get bytesWritten(): number {
+    return this.#dispatched + this.writableLength - this.#inWrite;
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#dispatched += chunk.length;
+    this.#inWrite = chunk.length;
+    this.#send(chunk, encoding, (error) => {
+      this.#inWrite = 0;
+      callback(error);
+    });
+  }
+
+  #send(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.timeout > 0) this.#touch();
     if (this.#peerClosed) return callback(Object.assign(new Error('The other side closed the connection'), { code: 'EPIPE' }));
     if (chunk.length === 0) return callback();
@@ -163,7 +185,7 @@ export class VirtualSocket extends Duplex {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.#channel.frame(this.id, END);
+    if (!this.#peerClosed) this.#channel.frame(this.id, END);
     callback();
   }
 
