@@ -14,6 +14,7 @@ import type { AppRouter } from './app/contract.js';
 import { isLoopbackAddress } from './host-check.js';
 import { accessNeeded } from './gate.js';
 import { adaptYoungGeneration } from './young-generation.js';
+import { defaultConfigDir } from './share/config-dir.js';
 import { handleSignals, isClusterWorker, runPrimary } from './lifecycle.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -57,6 +58,10 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
   const serveHere = createServer({
     root,
     dotfiles: opts.dotfiles,
+    // The exposure policy must know the secrets the flags point at, wherever they lie.
+    envFile: opts.envFile,
+    tlsFiles: [opts.cert, opts.key].filter((f) => f !== undefined),
+    secretFolders: [defaultConfigDir()],
     listing: opts.listing,
     cors: opts.cors,
     spa: opts.spa,

@@ -139,11 +139,9 @@ export function routeUpgrade(ctx: RouteContext, req: IncomingMessage, host: Pars
   return { kind: 'app', target: appTarget(ctx, req, host, { mount, raw: parsed.raw, trailingSlash: parsed.trailingSlash, query: q === -1 ? '' : url.slice(q) }) };
 }
 
-/** Resolve, with the apps' own files (module graph, config, env file) treated as missing. */
-async function lookup(ctx: RouteContext, segments: readonly string[]): Promise<Resolved> {
-  const found = await ctx.resolver.resolve(segments);
-  if (found.kind === 'file' && ctx.app?.isHidden(found.path) === true) return { kind: 'missing' };
-  return found;
+/** Resolve; what the exposure policy denies (the apps' own files among it) is missing. */
+function lookup(ctx: RouteContext, segments: readonly string[]): Promise<Resolved> {
+  return ctx.resolver.resolve(segments);
 }
 
 /** The mount owning these decoded segments (mounts come longest first; segment boundaries only). */

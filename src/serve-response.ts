@@ -5,6 +5,7 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { http } from './node-http.js';
 import { performance } from 'node:perf_hooks';
 import { inject, injectionPoint, liveEtag, TAG_LENGTH } from './live/inject.js';
+import { needsSandbox, SANDBOX_POLICY } from './exposure/sandbox.js';
 
 type Chunk = string | Uint8Array;
 
@@ -18,6 +19,8 @@ export class ServeResponse extends http.ServerResponse<IncomingMessage> {
   liveInject = false;
   /** Set when the response is an HTML file: its 304 carries the injected validator. */
   liveFile = false;
+  /** Set for a file while uploads are on: unless its Content-Type is passive, it goes out sandboxed. */
+  sandboxByType = false;
   #handed = 0;
   #wireStart = -1;
   /** Body chunks held until the injection point is known; undefined when not injecting. */
@@ -25,6 +28,7 @@ export class ServeResponse extends http.ServerResponse<IncomingMessage> {
 
   override writeHead(...args: unknown[]): this {
     this.#mark();
+    if (this.sandboxByType && !this.headersSent) this.#sandbox(args);
     if (this.liveInject && !this.headersSent) {
       const status = args[0] as number;
       const headers = typeof args[1] === 'object' ? args[1] : args[2];
@@ -77,6 +81,18 @@ export class ServeResponse extends http.ServerResponse<IncomingMessage> {
     const header = (this as unknown as { _header?: string | null })._header; // set once headers are written
     const onWire = this.socket === null ? 0 : this.socket.bytesWritten - this.#wireStart - (header?.length ?? 0);
     return Math.max(0, Math.min(this.#handed, onWire));
+  }
+
+  /** The type is read as the headers go out (given to writeHead or set before): whatever sets it, the rule sees it. */
+  #sandbox(args: unknown[]): void {
+    const given = typeof args[1] === 'object' ? args[1] : args[2];
+    let type = this.getHeader('content-type');
+    if (given !== null && typeof given === 'object' && !Array.isArray(given)) {
+      for (const [name, value] of Object.entries(given as OutgoingHttpHeaders)) if (name.toLowerCase() === 'content-type') type = value;
+    } else if (Array.isArray(given)) {
+      for (let i = 0; i + 1 < given.length; i += 2) if (String(given[i]).toLowerCase() === 'content-type') type = String(given[i + 1]);
+    }
+    if (needsSandbox(typeof type === 'string' ? type : undefined)) this.setHeader('Content-Security-Policy', SANDBOX_POLICY);
   }
 
   /** Headers given to writeHead() join the stored ones, so the injection can adjust them. */

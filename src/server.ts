@@ -22,6 +22,7 @@ import type { LiveHub } from './live/hub.js';
 import type { FolderWatcher } from './live/folder-watch.js';
 import { ServeResponse } from './serve-response.js';
 import { Resolver } from './static/resolve.js';
+import { Exposure } from './exposure/policy.js';
 import { FileSender } from './static/send.js';
 import type { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
@@ -31,7 +32,14 @@ export type { ListenOptions } from './listen.js';
 export interface ServerOptions {
   /** Folder to serve. */
   root: string;
+  /** Serve and list dot names (`.git` and env files stay hidden). */
   dotfiles?: boolean;
+  /** --env-file: never served, listed, zipped or written (the exposure policy). */
+  envFile?: string | undefined;
+  /** --cert and --key: never served, listed, zipped or written, wherever they are. */
+  tlsFiles?: readonly string[] | undefined;
+  /** Folders never served, listed or written; the generated certificate's folder always is one. */
+  secretFolders?: readonly string[] | undefined;
   listing?: boolean;
   cors?: boolean;
   spa?: boolean;
@@ -84,9 +92,12 @@ export function createServer(opts: ServerOptions): ServeHere {
   const logger = opts.logger ?? createLogger();
   const dotfiles = opts.dotfiles === true;
   const cors = opts.cors === true;
+  // The one policy every reader and writer asks; the apps add their module graphs as they load.
+  const exposure = new Exposure({ root, dotfiles, envFile: opts.envFile, tlsFiles: opts.tlsFiles, secretFolders: opts.secretFolders });
+  opts.app?.onAppFiles((files) => exposure.addAppFiles(files));
   const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined });
   const routing: RouteContext = {
-    resolver: new Resolver(root, dotfiles),
+    resolver: new Resolver(exposure),
     app: opts.app,
     listing: opts.listing !== false,
     spa: opts.spa === true,
@@ -101,16 +112,14 @@ export function createServer(opts: ServerOptions): ServeHere {
     // The listing code is loaded on the first listing (a folder with an index.html never needs it).
     listings: once(async () => {
       const { ListingCache } = await import('./static/listing.js');
-      return new ListingCache(root, dotfiles, { rootName: basename(root) || 'folder', uploadScript: opts.upload === undefined ? undefined : UPLOAD_SCRIPT_PATH, hide: (p) => opts.app?.isHidden(p) === true });
+      return new ListingCache(exposure, { rootName: basename(root) || 'folder', uploadScript: opts.upload === undefined ? undefined : UPLOAD_SCRIPT_PATH });
     }),
     app: opts.app,
     cors,
     live: undefined, // set by listen() with --live
-    upload: opts.upload === undefined ? undefined : { maxBytes: opts.upload.maxBytes, root, dotfiles, isProtected: (p) => opts.app?.isHidden(p) === true },
-    sandboxActive: () => opts.upload !== undefined && gate.shared,
-    root,
+    upload: opts.upload === undefined ? undefined : { maxBytes: opts.upload.maxBytes },
+    exposure,
     rootName: basename(root) || 'folder',
-    dotfiles,
   };
 
   const headersTimeout = opts.headersTimeout ?? 10_000;
@@ -205,7 +214,7 @@ export function createServer(opts: ServerOptions): ServeHere {
       if (opts.live === true && live === undefined) {
         // The hub and the watcher are loaded only with --live, and before listening: no page is
         // served without its live-reload tag.
-        live = await startLive(root, opts, logger);
+        live = await startLive(exposure, opts, logger);
         responding.live = live.hub;
       }
       const address = await listenWithFallback(server, lo.port, host, lo.portFallback ?? 0);
@@ -227,16 +236,14 @@ export function createServer(opts: ServerOptions): ServeHere {
 }
 
 /** The live-reload hub and the folder watcher that feeds it. */
-async function startLive(root: string, opts: ServerOptions, logger: Logger): Promise<{ hub: LiveHub; watcher: FolderWatcher }> {
+async function startLive(exposure: Exposure, opts: ServerOptions, logger: Logger): Promise<{ hub: LiveHub; watcher: FolderWatcher }> {
   const [{ LiveHub }, { FolderWatcher }] = await Promise.all([import('./live/hub.js'), import('./live/folder-watch.js')]);
   const hub = new LiveHub();
   // An app save reloads pages only once the new code answers (or shows its error page).
   opts.app?.onReload?.(() => hub.send({ type: 'reload' }));
   const watcher = new FolderWatcher({
-    root,
-    dotfiles: opts.dotfiles === true,
+    exposure,
     poll: opts.poll === true,
-    isAppFile: (path) => opts.app?.isHidden(path) === true,
     onEvent: (event) => hub.send(event),
     onError: (error) => logger.warn(`live reload: ${error.message}`),
   });

@@ -204,7 +204,7 @@ names.run();
 
 const units = suite('listing helpers');
 
-const entry = (name: string, type: Entry['type'], size = 0, mtime = 0): Entry => ({ name, type, size, mtime: new Date(mtime) });
+const entry = (name: string, type: Entry['type'], size = 0, mtime = 0): Entry => ({ name, type, size, mtime: new Date(mtime), real: name });
 
 units('sortEntries() puts folders first and compares names naturally, ignoring case', () => {
   const sorted = sortEntries([entry('b10', 'file'), entry('B2', 'file'), entry('z', 'directory'), entry('a1', 'file'), entry('A', 'directory')], { key: 'name', desc: false });

@@ -16,7 +16,7 @@ const svg = (fill: string): string => `<svg xmlns="http://www.w3.org/2000/svg" w
 /** A router serving one HTML page with a strict CSP header, as an app would. */
 const cspApp: AppRouter = {
   mounts: [{ prefix: '/csp', segments: ['csp'], label: '/csp' }],
-  isHidden: () => false,
+  onAppFiles: () => {},
   handle(_req, res) {
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'");

@@ -14,6 +14,7 @@ import { Resolver } from '../src/static/resolve.js';
 import type { IncomingMessage } from 'node:http';
 import { makeTree, removeTree, rawRequest, startServer, type Running } from './helpers/server.js';
 import { parseRaw, rawGet, waitUntil } from './helpers/http.js';
+import { Exposure } from '../src/exposure/policy.js';
 
 const mount = (prefix: string): AppMount => ({ prefix, segments: prefix.split('/').filter((s) => s !== ''), label: prefix === '' ? 'app' : prefix });
 
@@ -21,7 +22,7 @@ const mount = (prefix: string): AppMount => ({ prefix, segments: prefix.split('/
 function echoRouter(mounts: AppMount[]): AppRouter {
   return {
     mounts: [...mounts].sort((a, b) => b.prefix.length - a.prefix.length),
-    isHidden: () => false,
+    onAppFiles: () => {},
     handle(req, res, target) {
       if (target.path.startsWith('/see-other')) {
         res.writeHead(303, { Location: '/elsewhere' });
@@ -53,7 +54,7 @@ let ctx: RouteContext;
 
 table.before(async () => {
   base = await makeTree({ 'a.txt': 'a', 'dir/index.html': '<p>i</p>', 'plain/x.txt': 'x', 'api/readme.txt': 'r', 'page.html': 'p' });
-  ctx = { resolver: new Resolver(base, false), app: echoRouter([mount('/api')]), listing: true, spa: false, stripPrefix: true, scheme: 'http', live: false, upload: false };
+  ctx = { resolver: new Resolver(new Exposure({ root: base, dotfiles: false })), app: echoRouter([mount('/api')]), listing: true, spa: false, stripPrefix: true, scheme: 'http', live: false, upload: false };
 });
 table.after(() => removeTree(base));
 
@@ -445,7 +446,7 @@ const hiddenList = suite('app files never listed');
 hiddenList('files an app owns are neither served nor listed (HTML and JSON)', async () => {
   base = await makeTree({ 'app.ts': 'export default {}', 'dev.env': 'SECRET=1', 'notes.txt': 'n' });
   const own = new Set([join(base, 'app.ts'), join(base, 'dev.env')]);
-  srv = await startServer({ root: base, app: { ...echoRouter([mount('/api')]), isHidden: (p) => own.has(p) } });
+  srv = await startServer({ root: base, app: { ...echoRouter([mount('/api')]), onAppFiles: (l) => l([...own]) } });
   try {
     const html = parseRaw(await rawRequest(srv.port, rawGet('/')));
     assert.match(html.body, 'notes.txt');

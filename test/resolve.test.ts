@@ -5,8 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isHidden, isInside, parsePath, Resolver, type ParsedPath } from '../src/static/resolve.js';
+import { isInside, parsePath, Resolver, type ParsedPath } from '../src/static/resolve.js';
 import { makeTree, removeTree } from './helpers/server.js';
+import { Exposure } from '../src/exposure/policy.js';
 
 function segmentsOf(parsed: ParsedPath): string[] {
   if (parsed.kind !== 'ok') throw new Error(`Expected ok, got bad: ${parsed.reason}`);
@@ -92,26 +93,27 @@ parse('parsePath() keeps %2F inside its segment (a name with a slash) and decode
 
 parse.run();
 
-// --- isHidden --------------------------------------------------------------------------------
+// --- hidden names (the exposure policy, asked by the resolver) ------------------------------
 
-const hidden = suite('isHidden');
+const hidden = suite('hidden names');
+const readable = (dotfiles: boolean, ...segments: string[]): boolean => new Exposure({ root: '/srv', dotfiles }).mayRead(['/srv', ...segments].join('/'));
 
-hidden('isHidden() hides dotfiles unless allowed', () => {
-  assert.is(isHidden(['.env'], false), true);
-  assert.is(isHidden(['.env'], true), false);
-  assert.is(isHidden(['a', '.ssh', 'id_rsa'], false), true);
-  assert.is(isHidden(['.well-known', 'x'], true), false);
+hidden('dotfiles are hidden unless allowed', () => {
+  assert.is(readable(false, '.env'), false);
+  assert.is(readable(true, '.env'), true);
+  assert.is(readable(false, 'a', '.ssh', 'id_rsa'), false);
+  assert.is(readable(true, '.well-known', 'x'), true);
 });
 
-hidden('isHidden() hides .git even with dotfiles allowed', () => {
-  assert.is(isHidden(['.git', 'config'], true), true);
-  assert.is(isHidden(['sub', '.git', 'HEAD'], true), true);
-  assert.is(isHidden(['.git'], false), true);
+hidden('.git is hidden even with dotfiles allowed', () => {
+  assert.is(readable(true, '.git', 'config'), false);
+  assert.is(readable(true, 'sub', '.git', 'HEAD'), false);
+  assert.is(readable(false, '.git'), false);
 });
 
-hidden('isHidden() passes names with dots that do not start with one', () => {
-  assert.is(isHidden(['a.b', 'c..d', 'e.'], false), false);
-  assert.is(isHidden([], false), false);
+hidden('names with dots that do not start with one pass', () => {
+  assert.is(readable(false, 'a.b', 'c..d', 'e.'), true);
+  assert.is(readable(false), true);
 });
 
 hidden.run();
@@ -181,7 +183,7 @@ resolver.after(async () => {
 });
 
 resolver('Resolver.resolve() finds the root, a folder and a file', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   assert.is((await r.resolve([])).kind, 'dir');
   const dir = await r.resolve(['sub']);
   assert.is(dir.kind, 'dir');
@@ -196,7 +198,7 @@ resolver('Resolver.resolve() finds the root, a folder and a file', async () => {
 });
 
 resolver('Resolver.resolve() follows a symlink that stays inside the root', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   const file = await r.resolve(['link-in']);
   assert.is(file.kind, 'file');
   if (file.kind === 'file') assert.is(file.path, join(root, 'sub', 'file.txt'));
@@ -206,43 +208,43 @@ resolver('Resolver.resolve() follows a symlink that stays inside the root', asyn
 });
 
 resolver('Resolver.resolve() treats a symlink to a file outside the root as missing', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   assert.is((await r.resolve(['link-out-file'])).kind, 'missing');
 });
 
 resolver('Resolver.resolve() treats a symlink to a folder outside the root as missing', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   assert.is((await r.resolve(['link-out-dir'])).kind, 'missing');
   assert.is((await r.resolve(['link-out-dir', 'o.txt'])).kind, 'missing');
 });
 
 resolver('Resolver.resolve() does not fall for the sibling-prefix trap (root vs rootx)', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   assert.is((await r.resolve(['link-sibling'])).kind, 'missing');
   assert.is((await r.resolve(['link-sibling-dir', 's.txt'])).kind, 'missing');
 });
 
 resolver('Resolver.resolve() treats a FIFO as missing without opening it', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   assert.is((await r.resolve(['fifo'])).kind, 'missing');
 });
 
 resolver('Resolver.resolve() hides a dotfile reached through a symlink', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   assert.is((await r.resolve(['link-dot'])).kind, 'missing');
   assert.is((await r.resolve(['link-dotdir', 'in.txt'])).kind, 'missing');
-  const allowed = new Resolver(root, true);
+  const allowed = new Resolver(new Exposure({ root: root, dotfiles: true }));
   assert.is((await allowed.resolve(['link-dot'])).kind, 'file');
   assert.is((await allowed.resolve(['link-dotdir', 'in.txt'])).kind, 'file');
 });
 
 resolver('Resolver.resolve() treats a dangling symlink as missing', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   assert.is((await r.resolve(['dangling'])).kind, 'missing');
 });
 
 resolver('Resolver.resolve() does not trust its cache once a file is swapped for a link out', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   const first = await r.resolve(['swap.txt']);
   assert.is(first.kind, 'file');
   await rm(join(root, 'swap.txt'));

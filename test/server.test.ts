@@ -255,7 +255,7 @@ errors.before(async () => {
       throw new Error('kaboom');
     },
     upgrade: () => false,
-    isHidden: () => false,
+    onAppFiles: () => {},
     describe: () => [],
     close: async () => {},
   };

@@ -12,6 +12,7 @@ import { LruMap } from '../src/static/lru.js';
 import { Resolver, SharedStat } from '../src/static/resolve.js';
 import { makeTree, removeTree, request, startServer } from './helpers/server.js';
 import { waitUntil } from './helpers/http.js';
+import { Exposure } from '../src/exposure/policy.js';
 
 /** Files younger than 2 s are never cached (coarse timestamps): age them so the caches are reached. */
 async function age(path: string, secondsAgo = 100): Promise<void> {
@@ -199,7 +200,7 @@ resolver('SharedStat shares a stat within one turn and takes a fresh one on the 
 });
 
 resolver('Resolver path cache follows content, permission, inode and type changes', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   const path = join(root, 'g.txt');
   const first = await r.resolve(['g.txt']);
   assert.is(first.kind, 'file');
@@ -224,7 +225,7 @@ resolver('Resolver path cache follows content, permission, inode and type change
 });
 
 resolver('Resolver path cache never reveals a dotfile or an outside file swapped in', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   assert.is((await r.resolve(['h.txt'])).kind, 'file');
   await rm(join(root, 'h.txt'));
   await symlink('.env', join(root, 'h.txt'));
@@ -237,7 +238,7 @@ resolver('Resolver path cache never reveals a dotfile or an outside file swapped
 });
 
 resolver('Resolver folder-name cache sees new names, a folder renamed over, and a file turned folder', async () => {
-  const r = new Resolver(root, false);
+  const r = new Resolver(new Exposure({ root: root, dotfiles: false }));
   const names = join(root, 'names');
   await age(names);
   assert.is((await r.resolve(['names', 'b.txt'])).kind, 'missing');
@@ -286,7 +287,7 @@ async function list(cache: ListingCache): Promise<JsonListing> {
 const sizeOf = (l: JsonListing, name: string): number | undefined => l.entries.find((e) => e.name === name)?.size;
 
 listing('ListingCache is reached, then refreshes on folder ctime and within a second on content', async () => {
-  const cache = new ListingCache(base, false);
+  const cache = new ListingCache(new Exposure({ root: base, dotfiles: false }));
   assert.is(sizeOf(await list(cache), 'a.txt'), 1);
   await writeFile(join(dir, 'a.txt'), 'aaa'); // the folder's mtime does not move
   assert.is(sizeOf(await list(cache), 'a.txt'), 1, 'served from the cache');
@@ -297,7 +298,7 @@ listing('ListingCache is reached, then refreshes on folder ctime and within a se
 });
 
 listing('ListingCache never lists a new dotfile or a link to one', async () => {
-  const cache = new ListingCache(base, false);
+  const cache = new ListingCache(new Exposure({ root: base, dotfiles: false }));
   await list(cache);
   await writeFile(join(dir, '.secret'), 'x');
   await symlink('.env', join(dir, 'innocent.txt'));
@@ -309,7 +310,7 @@ listing('ListingCache never lists a new dotfile or a link to one', async () => {
 });
 
 listing('ListingCache sees a file turned folder and a folder renamed over with the same mtime', async () => {
-  const cache = new ListingCache(base, false);
+  const cache = new ListingCache(new Exposure({ root: base, dotfiles: false }));
   assert.is((await list(cache)).entries.find((e) => e.name === 'b.txt')?.type, 'file');
   await rm(join(dir, 'b.txt'));
   await mkdir(join(dir, 'b.txt'));

@@ -15,6 +15,7 @@ import { Resolver } from '../src/static/resolve.js';
 import { FileSender, type SendOptions } from '../src/static/send.js';
 import { BIN, makeTree, removeTree, request, startServer } from './helpers/server.js';
 import { holdSocket, rawGet, waitUntil } from './helpers/http.js';
+import { Exposure } from '../src/exposure/policy.js';
 
 const OUTSIDE = 'OUTSIDE THE ROOT';
 
@@ -23,7 +24,7 @@ const OUTSIDE = 'OUTSIDE THE ROOT';
  * send (`between`), then sends with a real FileSender; errors answer as the server would.
  */
 async function harness(root: string, sendOpts: SendOptions, between?: (segments: string[]) => Promise<void>): Promise<{ port: number; sender: FileSender; close(): Promise<void> }> {
-  const resolver = new Resolver(root, false);
+  const resolver = new Resolver(new Exposure({ root: root, dotfiles: false }));
   const sender = new FileSender(sendOpts);
   const server = http.createServer({ ServerResponse: ServeResponse }, (req: IncomingMessage, res: ServeResponse) => {
     void (async () => {

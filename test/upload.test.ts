@@ -16,6 +16,7 @@ import { checkUploadSegments, isCrossSite, numberedName, tempNameFor } from '../
 import { UPLOAD_SCRIPT, uploadFragment } from '../src/share/upload-client.js';
 import { parsePath } from '../src/static/resolve.js';
 import { waitUntil } from './helpers/http.js';
+import { Exposure } from '../src/exposure/policy.js';
 
 interface Harness {
   port: number;
@@ -34,11 +35,10 @@ async function startUploads(root: string, opts: Partial<UploadOptions> = {}): Pr
       return;
     }
     void receiveUpload(req, res, {
-      root,
+      // package.json stands for any protected file (a TLS key, say).
+      exposure: new Exposure({ root, dotfiles: false, tlsFiles: [join(root, 'package.json')] }),
       segments: parsed.segments,
       maxBytes: 1024 * 1024,
-      dotfiles: false,
-      isProtected: (p) => p === join(root, 'package.json'),
       selfHost: req.headers.host ?? '',
       ...harness.opts,
     });
@@ -109,19 +109,17 @@ names_('numberedName() keeps the extension, and .tar.gz together', () => {
   assert.is(numberedName('a.b.c', 3), 'a.b (3).c');
 });
 
-names_('checkUploadSegments() refuses control characters, lone surrogates, dot names and .git', () => {
-  assert.is(checkUploadSegments(['a.txt'], false), null);
-  assert.is(checkUploadSegments(['dir', 'ü ß.txt'], false), null);
-  assert.is(checkUploadSegments(['a\u001b[31m.txt'], false)?.status, 400);
-  assert.is(checkUploadSegments(['a\u0085b'], false)?.status, 400);
-  assert.is(checkUploadSegments(['bad\udc80.txt'], false)?.status, 400);
-  assert.is(checkUploadSegments(['😀.txt'], false), null); // a paired surrogate is fine
-  assert.is(checkUploadSegments(['.env'], false)?.status, 403);
-  assert.is(checkUploadSegments(['.env'], true), null);
-  assert.is(checkUploadSegments(['.git', 'config'], true)?.status, 403);
-  assert.is(checkUploadSegments(['.GIT', 'config'], true)?.status, 403);
-  assert.is(checkUploadSegments(['x'.repeat(256)], false)?.status, 400);
-  assert.is(checkUploadSegments([], false)?.status, 409);
+names_('checkUploadSegments() refuses control characters and lone surrogates', () => {
+  assert.is(checkUploadSegments(['a.txt']), null);
+  assert.is(checkUploadSegments(['dir', 'ü ß.txt']), null);
+  assert.is(checkUploadSegments(['a\u001b[31m.txt'])?.status, 400);
+  assert.is(checkUploadSegments(['a\u0085b'])?.status, 400);
+  assert.is(checkUploadSegments(['bad\udc80.txt'])?.status, 400);
+  assert.is(checkUploadSegments(['😀.txt']), null); // a paired surrogate is fine
+  // Dot names and .git are the exposure policy's (test/exposure.test.ts), not a name check.
+  assert.is(checkUploadSegments(['.env']), null);
+  assert.is(checkUploadSegments(['x'.repeat(256)])?.status, 400);
+  assert.is(checkUploadSegments([])?.status, 409);
   assert.ok(tempNameFor('a.txt', 'abc').startsWith('.'), 'temp names are hidden');
   assert.ok(Buffer.byteLength(tempNameFor('é'.repeat(127), 'abcdefabcdef')) <= 255, 'temp name fits in 255 bytes');
 });
@@ -432,7 +430,7 @@ page('upload page: files chosen in the page are PUT, one renamed, result line sh
     const parsed = parsePath(req.url ?? '/');
     if (parsed.kind !== 'ok') return void res.writeHead(400).end();
     if (req.method === 'PUT') {
-      void receiveUpload(req, res, { root, segments: parsed.segments, maxBytes: 1024 * 1024, dotfiles: false, isProtected: () => false, selfHost: req.headers.host ?? '' });
+      void receiveUpload(req, res, { exposure: new Exposure({ root, dotfiles: false }), segments: parsed.segments, maxBytes: 1024 * 1024, selfHost: req.headers.host ?? '' });
     } else if (req.url === script) {
       res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(UPLOAD_SCRIPT);
     } else {

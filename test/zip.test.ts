@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contentDisposition, sendZip, type ZipOptions } from '../src/share/zip.js';
 import { waitUntil } from './helpers/http.js';
+import { Exposure } from '../src/exposure/policy.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -30,10 +31,9 @@ async function startZips(root: string): Promise<Harness> {
     const segs = path.split('/').filter((s) => s !== '');
     void sendZip(req, res, {
       dir: segs.length === 0 ? root : join(root, ...segs),
-      root,
       name: segs[segs.length - 1] ?? 'shared',
-      dotfiles: false,
-      isProtected: (p) => p === join(root, 'app.ts'),
+      // app.ts stands for any protected file.
+      exposure: new Exposure({ root, dotfiles: false, tlsFiles: [join(root, 'app.ts')] }),
       ...harness.opts,
     });
   });
@@ -120,7 +120,7 @@ content('sendZip() archive unzips with real tools to the same bytes; hidden, pro
 });
 
 content('sendZip() of a subfolder, with dotfiles allowed: .env in, .git still out', async () => {
-  h.opts = { dotfiles: true };
+  h.opts = { exposure: new Exposure({ root, dotfiles: true, tlsFiles: [join(root, 'app.ts')] }) };
   try {
     const r = await get(h.port, '/?zip');
     const file = join(outside, 'dot.zip');

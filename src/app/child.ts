@@ -10,7 +10,7 @@ import type { InspectAddress } from '../options.js';
 import type { Duplex } from 'node:stream';
 import { runApp, type RequestMeta } from './adapters.js';
 import { describeError, failureStatus } from './error-describe.js';
-import { collectRequired, importedFiles, loadMounts, registerLoader, type LoadedMount } from './load.js';
+import { collectRequired, importedFiles, loadMounts, onImported, registerLoader, type LoadedMount } from './load.js';
 import { decodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer, type FromChild, type ToChild, type WireTarget } from './protocol.js';
 
 // With a callback, a channel that closed meanwhile (the server exited, e.g. at a usage error while
@@ -83,6 +83,23 @@ async function load(msg: Extract<ToChild, { type: 'load' }>): Promise<void> {
   // Requests and upgrades arrive as connections inside the channel (fd 4): no listener of its own.
   channel.onOpen = (socket) => server?.emit('connection', socket);
   send({ type: 'ready', mounts: mounts.map((m) => ({ prefix: m.prefix, description: m.app.description })), deps: deps(), ms: performance.now() - started });
+  reportLateImports();
+}
+
+/**
+ * A module the app imports later (at a request) is part of its graph too: the server must stop
+ * serving it. Said in one message per turn; lazy require()s are found at the next tick.
+ */
+function reportLateImports(): void {
+  let late: string[] = [];
+  onImported((file) => {
+    if (late.length === 0) setImmediate(() => {
+      send({ type: 'deps', deps: late });
+      late = [];
+    });
+    late.push(file);
+  });
+  setInterval(collectRequired, 250).unref();
 }
 
 /** Read and remove the server's routing header: the app never sees it. */
@@ -106,6 +123,9 @@ function setClient(req: IncomingMessage, target: WireTarget): void {
   Object.defineProperty(req.socket, 'remotePort', { value: target.clientPort, configurable: true });
 }
 
+/** The target carries no `hop` when the client's request was HTTP/1.1 without hop-by-hop headers. */
+const CLIENT_HOP_DEFAULT: NonNullable<RequestMeta['hop']> = { version: '1.1', headers: [] };
+
 function handle(req: IncomingMessage, res: ServerResponse, mounts: Map<string, LoadedMount>, strip: boolean): void {
   const target = takeTarget(req);
   const mount = target === undefined ? undefined : mounts.get(target.prefix);
@@ -127,6 +147,7 @@ function handle(req: IncomingMessage, res: ServerResponse, mounts: Map<string, L
     scheme: target.scheme,
     multiprocess: false,
     errors: (text) => process.stderr.write(text),
+    hop: target.hop ?? CLIENT_HOP_DEFAULT,
   };
   runApp(mount.app, req, res, meta).catch((error: unknown) => {
     if (res.headersSent) {

@@ -41,10 +41,11 @@ export interface AppRouter {
   /** Mounts, longest prefix first. The server matches segments against them. */
   readonly mounts: readonly AppMount[];
   /**
-   * True for files never served or listed: every file of the apps' module graphs, the app
-   * files, package.json / tsconfig.json next to an app, the --env-file. Real paths.
+   * Tell `listener` the files of the apps' module graphs (real paths, entry files included):
+   * those known now at once, and each one learnt later (a reload, a module imported lazily).
+   * The exposure policy keeps them from being served, listed, zipped or written.
    */
-  isHidden(realPath: string): boolean;
+  onAppFiles(listener: (files: readonly string[]) => void): void;
   /** Answer one request; never throws (errors become 5xx pages on `res`). */
   handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void;
   /** Hand a WebSocket upgrade to the app; false when the app takes none (the server answers 404). */

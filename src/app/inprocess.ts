@@ -11,7 +11,7 @@ import { ServeHereError } from '../errors.js';
 import type { AppTarget } from './contract.js';
 import { runApp, type RequestMeta } from './adapters.js';
 import { describeError, errorLine, failureStatus, relativeToRoot, sendAppError, shortLocation } from './error-info.js';
-import { importedFiles, loadMounts, type LoadedMount } from './load.js';
+import { collectRequired, importedFiles, loadMounts, onImported, type LoadedMount } from './load.js';
 import type { AppBackend } from './router.js';
 
 export async function startInProcess(opts: Options, root: string, log: Logger): Promise<AppBackend> {
@@ -67,7 +67,12 @@ export async function startInProcess(opts: Options, root: string, log: Logger): 
       m.upgrade(req, socket, head);
       return true;
     },
-    isHidden: (realPath) => importedFiles.has(realPath),
+    onAppFiles: (listener) => {
+      listener([...importedFiles]);
+      onImported((file) => listener([file]));
+      // ESM imports are reported as they happen; a lazy require() is found here.
+      setInterval(collectRequired, 250).unref();
+    },
     describe: () => [...loaded.map((m) => `${relativeToRoot(m.file, root)} → ${m.prefix || '/'} (${m.app.description}), in process, loaded in ${ms} ms`), ...debug],
     close: async () => {},
   };

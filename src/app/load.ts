@@ -22,13 +22,26 @@ export interface LoadedMount {
   upgrade: UpgradeHandler | undefined;
 }
 
-/** Files an app loaded, outside node_modules: what the watcher must watch. */
+/** Files an app loaded, outside node_modules: what the watcher must watch, and never served. */
 export const importedFiles = new Set<string>();
+
+const importListeners: Array<(file: string) => void> = [];
+
+/** Call `listener` with each file imported from now on (a module the app loads lazily, at a request). */
+export function onImported(listener: (file: string) => void): void {
+  importListeners.push(listener);
+}
+
+function noteImported(file: string): void {
+  if (importedFiles.has(file)) return;
+  importedFiles.add(file);
+  for (const l of importListeners) l(file);
+}
 
 /** Add the files loaded through require() (tsx compiles a .ts file without "type": "module" as CommonJS). */
 export function collectRequired(): void {
   for (const file of Object.keys(createRequire(import.meta.url).cache)) {
-    if (!file.includes('/node_modules/') && !file.includes('\\node_modules\\')) importedFiles.add(file);
+    if (!file.includes('/node_modules/') && !file.includes('\\node_modules\\')) noteImported(file);
   }
 }
 
@@ -44,7 +57,7 @@ export async function registerLoader(): Promise<void> {
   const esm = await import('tsx/esm/api');
   esm.register({
     onImport(url: string) {
-      if (url.startsWith('file:') && !url.includes('/node_modules/')) importedFiles.add(fileURLToPath(url));
+      if (url.startsWith('file:') && !url.includes('/node_modules/')) noteImported(fileURLToPath(url));
     },
   });
   const cjs = await import('tsx/cjs/api');
@@ -56,7 +69,7 @@ export async function loadMounts(mounts: MountSpec[], style: AppStyle | undefine
   await registerLoader();
   const loaded: LoadedMount[] = [];
   for (const m of mounts) {
-    importedFiles.add(m.file);
+    noteImported(m.file);
     const mod = namedExports((await import(pathToFileURL(m.file).href)) as Record<string, unknown>);
     const upgrade = typeof mod.upgrade === 'function' ? (mod.upgrade as UpgradeHandler) : undefined;
     loaded.push({ prefix: m.prefix, file: m.file, app: detectApp(mod, m.file, style), upgrade });

@@ -22,6 +22,12 @@ export interface RequestMeta {
   multiprocess: boolean;
   /** Where wsgi.errors writes. */
   errors: (text: string) => void;
+  /**
+   * Behind the hop to an app process: the client's HTTP version and its connection and framing
+   * headers (protocol.ts CLIENT_ONLY), where `req` has the hop's. Absent in process, where `req`
+   * is the client's own.
+   */
+  hop?: { version: string; headers: string[] } | undefined;
 }
 
 /** The app's view of the target: SCRIPT_NAME (the prefix when stripped), PATH_INFO and query. */

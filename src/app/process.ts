@@ -68,6 +68,8 @@ export class AppProcess {
   /** The connections to the app, all over one socket pair (the child's fd 4; see channel.ts). */
   readonly channel: Channel;
   onFatal: ((error: AppErrorInfo) => void) | undefined;
+  /** Files the app imported after it was ready. */
+  onDeps: ((deps: string[]) => void) | undefined;
   /** The inspector's ws:// URL once open (--inspect). */
   debuggerUrl: string | undefined;
   /** This process was asked to open the inspector: it may hold the port. */
@@ -115,6 +117,7 @@ export class AppProcess {
       else if (msg.type === 'inspector') this.debuggerUrl = msg.url;
       else if (msg.type === 'inspector-closed') this.#inspectorClosed?.();
       else if (msg.type === 'fatal') this.onFatal?.(msg.error);
+      else if (msg.type === 'deps') this.onDeps?.(msg.deps);
       this.#onMessage?.(msg);
     });
   }

@@ -1,6 +1,7 @@
 // What the serve-here process and an app process say to each other: IPC messages for the
 // process's life (boot, load, drain, a fatal error), and one header per forwarded request that
 // carries the server's routing decision (the AppTarget) over the channel (channel.ts).
+import type { IncomingMessage } from 'node:http';
 import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppTarget } from './contract.js';
 import type { AppErrorInfo } from './error-info.js';
@@ -16,6 +17,8 @@ export type FromChild =
   | { type: 'booted' }
   | { type: 'ready'; mounts: Array<{ prefix: string; description: string }>; deps: string[]; ms: number }
   | { type: 'load-error'; error: AppErrorInfo; deps: string[] }
+  /** Files the app imported after it was ready (lazily, at a request): never served either. */
+  | { type: 'deps'; deps: string[] }
   /** An error outside any request (an unhandled rejection): the process exits right after. */
   | { type: 'fatal'; error: AppErrorInfo }
   | { type: 'tick' }
@@ -31,6 +34,25 @@ export const TARGET_HEADER = 'x-serve-here-target';
  */
 export const ERROR_HEADER = 'x-serve-here-error';
 
+/** Headers that describe one connection, not the request: the hop to the app process has its own. */
+export const HOP_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+
+/**
+ * What the hop does not carry as the client sent it: the connection headers, and a body's
+ * framing (node sends a POST without a body as chunked). The app process swaps the client's back.
+ */
+export const CLIENT_ONLY: ReadonlySet<string> = new Set([...HOP_HEADERS, 'content-length', 'transfer-encoding']);
+
+/** The client's HTTP version and CLIENT_ONLY headers, for the target; undefined for HTTP/1.1 with none. */
+export function clientHop(req: IncomingMessage): WireTarget['hop'] {
+  let hop: WireTarget['hop'] = req.httpVersion === '1.1' ? undefined : { version: req.httpVersion, headers: [] };
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    if (CLIENT_ONLY.has(name.toLowerCase())) (hop ??= { version: req.httpVersion, headers: [] }).headers.push(name, req.rawHeaders[i + 1] as string);
+  }
+  return hop;
+}
+
 export interface ErrorAnswer {
   status: number;
   info: AppErrorInfo;
@@ -44,10 +66,16 @@ export interface WireTarget {
   scheme: 'http' | 'https';
   clientAddress: string;
   clientPort: number;
+  /**
+   * What the hop replaces of the client's request (clientHop): its HTTP version and its
+   * CLIENT_ONLY headers (raw name/value pairs), so a WSGI environ shows the client's, as in
+   * process. Absent when the client's request was HTTP/1.1 with none of them.
+   */
+  hop?: { version: string; headers: string[] } | undefined;
 }
 
-export function encodeTarget(t: AppTarget): string {
-  const wire: WireTarget = { prefix: t.mount.prefix, path: t.path, host: t.host, scheme: t.scheme, clientAddress: t.clientAddress, clientPort: t.clientPort };
+export function encodeTarget(t: AppTarget, hop?: WireTarget['hop']): string {
+  const wire: WireTarget = { prefix: t.mount.prefix, path: t.path, host: t.host, scheme: t.scheme, clientAddress: t.clientAddress, clientPort: t.clientPort, hop };
   // base64url: a header value must be plain ASCII, and the path may hold any byte the client sent.
   return Buffer.from(JSON.stringify(wire)).toString('base64url');
 }
@@ -57,7 +85,8 @@ export function decodeTarget(value: string | string[] | undefined): WireTarget |
   try {
     const t = JSON.parse(Buffer.from(value, 'base64url').toString()) as Partial<WireTarget>;
     if (typeof t.prefix !== 'string' || typeof t.path !== 'string' || typeof t.host !== 'string') return undefined;
-    return { prefix: t.prefix, path: t.path, host: t.host, scheme: t.scheme === 'https' ? 'https' : 'http', clientAddress: String(t.clientAddress ?? ''), clientPort: Number(t.clientPort ?? 0) };
+    const hop = typeof t.hop === 'object' && t.hop !== null && typeof t.hop.version === 'string' && Array.isArray(t.hop.headers) ? { version: t.hop.version, headers: t.hop.headers.map(String) } : undefined;
+    return { prefix: t.prefix, path: t.path, host: t.host, scheme: t.scheme === 'https' ? 'https' : 'http', clientAddress: String(t.clientAddress ?? ''), clientPort: Number(t.clientPort ?? 0), hop };
   } catch {
     return undefined;
   }

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream';
 import type { ServeResponse } from '../serve-response.js';
 import type { AppTarget } from './contract.js';
 import type { AppProcess } from './process.js';
-import { encodeTarget, ERROR_HEADER, TARGET_HEADER, type ErrorAnswer } from './protocol.js';
+import { clientHop, encodeTarget, ERROR_HEADER, HOP_HEADERS, TARGET_HEADER, type ErrorAnswer } from './protocol.js';
 
 /** How a forwarded request ended, when it did not end with the app's own answer. */
 export type ForwardOutcome =
@@ -21,7 +21,7 @@ export type ForwardOutcome =
   | { kind: 'timeout' }
   | { kind: 'failed'; headersSent: boolean };
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = HOP_HEADERS;
 
 /** The pinned app connection of a client connection, for one app process at a time. */
 const pins = new WeakMap<Socket, { proc: AppProcess; agent: Http.Agent }>();
@@ -57,7 +57,8 @@ function rawHeaders(req: IncomingMessage, target: AppTarget): string[] {
     const lower = name.toLowerCase();
     if (!HOP_BY_HOP.has(lower) && lower !== TARGET_HEADER && lower !== ERROR_HEADER) out.push(name, req.rawHeaders[i + 1] ?? '');
   }
-  out.push(TARGET_HEADER, encodeTarget(target));
+  // The client's own connection headers and version ride in the target (a WSGI environ shows them).
+  out.push(TARGET_HEADER, encodeTarget(target, clientHop(req)));
   return out;
 }
 

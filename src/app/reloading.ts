@@ -58,6 +58,7 @@ export class ReloadingBackend implements AppBackend {
       prewarm: o.opts.watch,
       inspect: o.opts.inspect,
       onLoaded: (result, changed, ms) => this.#onLoaded(result, changed, ms),
+      onDeps: (deps) => this.#learn(deps),
     });
   }
 
@@ -86,8 +87,21 @@ export class ReloadingBackend implements AppBackend {
     this.#reloadListeners.push(listener);
   }
 
-  isHidden(realPath: string): boolean {
-    return this.#graph.has(realPath);
+  /** Listeners told each file the apps' graphs gain (the exposure policy). */
+  readonly #fileListeners: Array<(files: readonly string[]) => void> = [];
+
+  onAppFiles(listener: (files: readonly string[]) => void): void {
+    this.#fileListeners.push(listener);
+    listener([...this.#graph]);
+  }
+
+  /** Files imported after a load (lazily): part of the graph, watched, never served. */
+  #learn(deps: readonly string[]): void {
+    const fresh = deps.filter((d) => !this.#graph.has(d));
+    if (fresh.length === 0) return;
+    for (const d of fresh) this.#graph.add(d);
+    this.#watcher?.watchFiles(fresh);
+    for (const l of this.#fileListeners) l(fresh);
   }
 
   describe(): string[] {
@@ -135,6 +149,7 @@ export class ReloadingBackend implements AppBackend {
   }
 
   #onLoaded(result: LoadResult, changed: string[], ms: number): void {
+    for (const l of this.#fileListeners) l(result.deps);
     for (const d of result.deps) this.#graph.add(d);
     // The new code already answers (or its error page does): now browsers may reload.
     if (changed.length > 0) for (const l of this.#reloadListeners) l(result.ok);

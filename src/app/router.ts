@@ -1,28 +1,27 @@
-// The AppRouter the server uses, the same in both modes: mounts, what is never served, and the
-// hand-off of a routed request to a backend (app processes with reload, or in process).
+// The AppRouter the server uses, the same in both modes: mounts, the apps' files for the exposure
+// policy, and the hand-off of a routed request to a backend (app processes with reload, or in process).
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { dirname, join, resolve } from 'node:path';
 import { realpathSync } from 'node:fs';
+import { APP_CONFIG_NAMES } from '../exposure/policy.js';
 import type { Options } from '../options.js';
 import type { ServeResponse } from '../serve-response.js';
 import type { AppMount, AppRouter, AppTarget } from './contract.js';
 import { setForwardedHeaders } from './forwarded.js';
 
-/** What a mode provides: running the apps. Routing, hiding and proxy headers are the router's. */
+/** What a mode provides: running the apps. Routing and proxy headers are the router's. */
 export interface AppBackend {
   /** Answer one request; never throws. */
   handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean;
-  /** Files of the apps' module graphs (real paths). */
-  isHidden(realPath: string): boolean;
+  /** The files of the apps' module graphs (real paths): those known now, then each one learnt later. */
+  onAppFiles(listener: (files: readonly string[]) => void): void;
   describe(): string[];
   afterBanner?(): void;
   close(): Promise<void>;
   onReload?(listener: (ok: boolean) => void): void;
 }
-
-const CONFIG_FILES = ['package.json', 'tsconfig.json'];
 
 function realOrResolved(path: string): string {
   try {
@@ -40,17 +39,18 @@ export function mountsFor(opts: Options): AppMount[] {
 }
 
 /**
- * Files never served or listed besides the module graphs: each app file, package.json and
- * tsconfig.json next to each app and at the served root, the --env-file. Real paths.
+ * Files whose change restarts the apps besides their modules: each app file, the loader config
+ * (package.json, tsconfig.json, …) next to each app and at the served root, the --env-file.
+ * Real paths. (What is never served is the exposure policy's: src/exposure/.)
  */
 export function configFiles(opts: Options, root: string): Set<string> {
   const files = new Set<string>();
   for (const a of opts.apps) {
     const file = realOrResolved(a.file);
     files.add(file);
-    for (const c of CONFIG_FILES) files.add(join(dirname(file), c));
+    for (const c of APP_CONFIG_NAMES) files.add(join(dirname(file), c));
   }
-  for (const c of CONFIG_FILES) files.add(join(root, c));
+  for (const c of APP_CONFIG_NAMES) files.add(join(root, c));
   if (opts.envFile !== undefined) files.add(realOrResolved(opts.envFile));
   return files;
 }
@@ -58,16 +58,18 @@ export function configFiles(opts: Options, root: string): Set<string> {
 export class Router implements AppRouter {
   readonly mounts: readonly AppMount[];
   #backend: AppBackend;
-  #hidden: Set<string>;
+  /** The entry files: app files even when their first load failed. */
+  readonly #entries: string[];
 
-  constructor(opts: Options, root: string, backend: AppBackend) {
+  constructor(opts: Options, backend: AppBackend) {
     this.mounts = mountsFor(opts);
     this.#backend = backend;
-    this.#hidden = configFiles(opts, root);
+    this.#entries = opts.apps.map((a) => realOrResolved(a.file));
   }
 
-  isHidden(realPath: string): boolean {
-    return this.#hidden.has(realPath) || this.#backend.isHidden(realPath);
+  onAppFiles(listener: (files: readonly string[]) => void): void {
+    listener(this.#entries);
+    this.#backend.onAppFiles(listener);
   }
 
   handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): void {

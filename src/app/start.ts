@@ -41,7 +41,7 @@ export async function startAppHost(opts: Options, root: string, log: Logger): Pr
     Object.assign(process.env, env);
     const { startInProcess } = await import('./inprocess.js');
     const backend = await startInProcess(opts, root, log);
-    return new Router(opts, root, { ...backend, describe: () => [...backend.describe(), ...extra] });
+    return new Router(opts, { ...backend, describe: () => [...backend.describe(), ...extra] });
   }
   const { ReloadingBackend } = await import('./reloading.js');
   const { timingFromEnv } = await import('../reload/timing.js');
@@ -56,10 +56,10 @@ export async function startAppHost(opts: Options, root: string, log: Logger): Pr
   process.once('exit', () => backend.killAll());
   await backend.start();
   const describe = (): string[] => [...backend.describe(), ...extra];
-  return new Router(opts, root, {
+  return new Router(opts, {
     handle: (q, s, t) => backend.handle(q, s, t),
     upgrade: (q, s, h, t) => backend.upgrade(q, s, h, t),
-    isHidden: (p) => backend.isHidden(p),
+    onAppFiles: (l) => backend.onAppFiles(l),
     onReload: (l) => backend.onReload(l),
     describe,
     afterBanner: () => backend.afterBanner(),

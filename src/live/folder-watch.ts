@@ -1,8 +1,10 @@
-// Browser live reload: watch the served folder with the serving rules (no node_modules, no
-// .git, no hidden files unless --dotfiles, nothing an app owns) and turn a burst of changes into
-// one LiveEvent: stylesheets swapped, images refreshed, anything else a reload.
+// Browser live reload: watch the served folder, announcing only what the exposure policy lets be
+// read (nothing hidden, protected or an app's: its reload reloads the browser), and turn a burst
+// of changes into one LiveEvent: stylesheets swapped, images refreshed, anything else a reload.
 import type { FSWatcher } from 'chokidar';
+import { realpath } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
+import type { Exposure } from '../exposure/policy.js';
 import type { LiveEvent } from './hub.js';
 
 /**
@@ -18,12 +20,10 @@ const IMAGE = /\.(png|jpe?g|gif|webp|avif|svg|ico|bmp)$/i;
 const EDITOR_NOISE = /(\.sw[px]|~|\.tmp|\.crswap)$/i;
 
 export interface FolderWatchOptions {
-  root: string;
-  dotfiles: boolean;
+  /** What may be read; its root is the folder watched. */
+  exposure: Exposure;
   /** Poll instead of file events (network mounts, some containers). */
   poll: boolean;
-  /** Files an app owns: its reload, not this watcher, reloads the browser (after the new code serves). */
-  isAppFile: (path: string) => boolean;
   onEvent: (event: LiveEvent) => void;
   onError: (error: Error) => void;
 }
@@ -53,17 +53,17 @@ export class FolderWatcher {
 
   #start(watch: typeof import('chokidar').watch): FSWatcher {
     const opts = this.#opts;
-    const hidden = (p: string): boolean => {
-      const rel = relative(opts.root, p);
-      if (rel === '') return false;
-      return rel.split(sep).some((seg) => seg === 'node_modules' || seg === '.git' || (!opts.dotfiles && seg.startsWith('.')));
-    };
-    const watcher = watch(opts.root, {
+    const root = opts.exposure.root;
+    // node_modules is not watched for its size, not for exposure; what may be announced is the policy's.
+    const skipped = (p: string): boolean => relative(root, p).split(sep).includes('node_modules') || !opts.exposure.mayRead(p);
+    const watcher = watch(root, {
       ignoreInitial: true,
-      ignored: (p: string) => hidden(p) || EDITOR_NOISE.test(p),
+      ignored: (p: string) => skipped(p) || EDITOR_NOISE.test(p),
       usePolling: opts.poll,
       interval: 100,
       atomic: true,
+      // A link leading out of the root (to /, to $HOME) must not be walked: nothing there is served.
+      followSymlinks: false,
     });
     const onChange = (path: string): void => this.#onChange(path);
     watcher.on('add', onChange).on('change', onChange).on('unlink', onChange).on('addDir', onChange).on('unlinkDir', onChange);
@@ -78,9 +78,18 @@ export class FolderWatcher {
     return this.#ready;
   }
 
+  /** Announce a change only when the policy lets the file be read (by its real path too: a link's target). */
   #onChange(path: string): void {
-    if (this.#opts.isAppFile(path)) return;
-    const url = `/${relative(this.#opts.root, path).split(sep).join('/')}`;
+    if (!this.#opts.exposure.mayRead(path)) return;
+    void realpath(path).then(
+      (real) => this.#announce(path, real),
+      () => this.#announce(path, path), // gone (an unlink): its path is all there is
+    );
+  }
+
+  #announce(path: string, real: string): void {
+    if (!this.#opts.exposure.mayRead(path, real)) return;
+    const url = `/${relative(this.#opts.exposure.root, path).split(sep).join('/')}`;
     if (this.#batch.size === 0 && this.#deadline === undefined && url.toLowerCase().endsWith('.css')) {
       this.#opts.onEvent({ type: 'css', paths: [url] });
       this.#leading = url;

@@ -33,6 +33,8 @@ export interface SupervisorOptions {
   timing: Timing;
   /** Called with each load's outcome (the reloading backend logs it and updates what it watches). */
   onLoaded: (result: LoadResult, changed: string[], ms: number) => void;
+  /** Called with files an app process imported after it was ready (lazy imports). */
+  onDeps?: (deps: string[]) => void;
   /** Start standbys ahead of the next save (off without watching), from the first prewarm() call. */
   prewarm: boolean;
   /** --inspect: each app process opens the inspector here, and a silent one is never killed. */
@@ -194,6 +196,7 @@ export class Supervisor {
     this.#nextId++;
     this.#all.add(proc);
     proc.onFatal = (error) => this.#o.log.error(`${stamp(this.#o.log)} ✖ ${error.title}: ${error.message}`);
+    proc.onDeps = (deps) => this.#o.onDeps?.(deps);
     void proc.exited.then(({ how }) => {
       this.#all.delete(proc);
       if (proc === this.#standby) this.#standby = undefined;

@@ -11,6 +11,7 @@ import type { LiveHub } from '../live/hub.js';
 import { rawIfNoneMatch, wantsInjection } from '../live/inject.js';
 import type { FileSender } from '../static/send.js';
 import type { ListingCache } from '../static/listing.js';
+import type { Exposure } from '../exposure/policy.js';
 
 export interface RespondContext {
   sender: FileSender;
@@ -18,14 +19,12 @@ export interface RespondContext {
   listings: () => Promise<ListingCache>;
   app: AppRouter | undefined;
   cors: boolean;
-  /** --upload: the size cap, the served root and the files an upload must never create. */
-  upload: { maxBytes: number; root: string; dotfiles: boolean; isProtected(realPath: string): boolean } | undefined;
-  /** Shared with uploads on: files a visitor may have uploaded are served sandboxed. */
-  sandboxActive: () => boolean;
-  /** The served folder (real path) and its name, for the zip of the root. */
-  root: string;
+  /** --upload: the size cap. Files are then served sandboxed by type (a visitor may have sent them). */
+  upload: { maxBytes: number } | undefined;
+  /** What may be read and written: the zip and uploads ask it. */
+  exposure: Exposure;
+  /** The served folder's name, for the zip of the root. */
   rootName: string;
-  dotfiles: boolean;
   /** --live: the stream hub (HTML answers to browser navigations get the live-reload tag). */
   live: LiveHub | undefined;
 }
@@ -35,17 +34,18 @@ export async function respond(ctx: RespondContext, req: IncomingMessage, res: Se
   switch (decision.kind) {
     case 'file':
       // Anything a visitor uploaded could be HTML or SVG with a script: it must not run in this
-      // origin, where it could read every file with the visitor's cookie.
-      if (ctx.sandboxActive() && ACTIVE_CONTENT.test(decision.path)) res.setHeader('Content-Security-Policy', 'sandbox');
+      // origin, where it could read every file with the visitor's cookie. Decided by the type the
+      // answer goes out with (ServeResponse), not by a list of extensions.
+      if (ctx.upload !== undefined) res.sandboxByType = true;
       return ctx.sender.send(req, res, decision.path, decision.stat, decision.status);
     case 'upload':
       if (ctx.upload === undefined) return sendError(res, 405, 'Uploads are off.');
-      return (await import('../share/upload.js')).receiveUpload(req, res, { ...ctx.upload, segments: decision.segments, selfHost: decision.host });
+      return (await import('../share/upload.js')).receiveUpload(req, res, { maxBytes: ctx.upload.maxBytes, exposure: ctx.exposure, segments: decision.segments, selfHost: decision.host });
     case 'upload-script':
       return sendScript(req, res, (await import('../share/upload-client.js')).UPLOAD_SCRIPT);
     case 'zip': {
       const name = decision.segments[decision.segments.length - 1] ?? ctx.rootName;
-      return (await import('../share/zip.js')).sendZip(req, res, { dir: decision.path, root: ctx.root, name, dotfiles: ctx.dotfiles, isProtected: (p) => ctx.app?.isHidden(p) === true });
+      return (await import('../share/zip.js')).sendZip(req, res, { dir: decision.path, name, exposure: ctx.exposure });
     }
     case 'listing':
       return sendListing(ctx, req, res, decision);
@@ -90,9 +90,6 @@ function prepareInjection(req: IncomingMessage, res: ServeResponse, decision: De
     if (inm !== undefined) req.headers['if-none-match'] = rawIfNoneMatch(inm);
   }
 }
-
-/** Types a browser runs scripts in. */
-const ACTIVE_CONTENT = /\.(html?|xhtml|svg|svgz|xml|xsl)$/i;
 
 function sendScript(req: IncomingMessage, res: ServeResponse, body: string): void {
   res.setHeader('Content-Type', 'text/javascript; charset=utf-8');

@@ -13,10 +13,13 @@
 // Synchronous on purpose: it runs once, before listening.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, hostname as osHostname, networkInterfaces } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { hostname as osHostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { ServeHereError, errorCode } from '../errors.js';
 import { createSelfSigned, dnsNames, ipBytes } from './certificate.js';
+import { defaultConfigDir } from './config-dir.js';
+
+export { defaultConfigDir } from './config-dir.js';
 
 export interface CertificateNames {
   names: string[];
@@ -62,12 +65,6 @@ export function defaultNames(opts: { ipv6?: boolean } = {}): CertificateNames {
     }
   }
   return { names: dnsNames(names), addresses: [...new Set(addresses)] };
-}
-
-/** `$XDG_CONFIG_HOME/serve-here`, else `~/.config/serve-here`. */
-export function defaultConfigDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const xdg = env['XDG_CONFIG_HOME'];
-  return join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.config'), 'serve-here');
 }
 
 /** The cached self-signed certificate if it still fits, else a new one, saved for next time. */

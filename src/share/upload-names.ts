@@ -2,7 +2,7 @@
 // and the same-origin check. Pure functions, no I/O, so every rule has a table test.
 //
 // Entry points (used by src/share/upload.ts; the server may reuse them):
-//   checkUploadSegments(segments, dotfiles) → null | { status, reason }
+//   checkUploadSegments(segments)          → null | { status, reason }
 //   numberedName(name, n)                  → "name (n).ext"
 //   tempNameFor(name, random)              → ".name.upload-<random>"
 
@@ -21,10 +21,11 @@ const LONE_SURROGATE = /[\ud800-\udfff]/u;
 const MAX_NAME_BYTES = 255;
 
 /**
- * Check the decoded segments of an upload target (folders, then the file name). The route has
- * already refused `..`, NUL and backslashes; this refuses what an upload must never create.
+ * Check the decoded segments of an upload target (folders, then the file name) as names: the route
+ * has already refused `..`, NUL and backslashes; this refuses names no file should get. Which
+ * names may be written (dotfiles, `.git`, pages, app code) is the exposure policy's to say.
  */
-export function checkUploadSegments(segments: readonly string[], dotfiles: boolean): Refusal | null {
+export function checkUploadSegments(segments: readonly string[]): Refusal | null {
   if (segments.length === 0) return { status: 409, reason: 'An upload needs a file name after the folder' };
   for (const seg of segments) {
     if (seg === '' || seg === '.' || seg === '..') return { status: 400, reason: 'Empty or relative segment in the upload path' };
@@ -32,9 +33,6 @@ export function checkUploadSegments(segments: readonly string[], dotfiles: boole
     if (CONTROL.test(seg)) return { status: 400, reason: 'Control character in an upload name' };
     if (LONE_SURROGATE.test(seg)) return { status: 400, reason: 'Upload names must be valid UTF-8' };
     if (Buffer.byteLength(seg) > MAX_NAME_BYTES) return { status: 400, reason: 'Upload name longer than 255 bytes' };
-    // `.git` is refused even with --dotfiles (any case: case-insensitive file systems exist).
-    if (seg.toLowerCase() === '.git') return { status: 403, reason: 'Uploads into .git are not allowed' };
-    if (seg.startsWith('.') && !dotfiles) return { status: 403, reason: 'Hidden (dot) names cannot be uploaded' };
   }
   return null;
 }

@@ -12,7 +12,8 @@
 // Answers: 201 Created with `Location` (the final, percent-encoded path) and a one-line body
 // `Saved as "<folder/name>" (<bytes> bytes)`. A taken name is never replaced: the file is saved
 // as `name (1).ext`, `name (2).ext`, … (the browser page reports the renaming; a script sees it in
-// `Location`). Refusals: 400 bad name, 403 cross-site / hidden / protected / compressed sibling,
+// `Location`). Refusals: 400 bad name, 403 cross-site / refused by the exposure policy (hidden,
+// protected, a page, app code) / compressed sibling,
 // 409 target is a folder (or a path part is a file), 413 over `maxBytes`, 507 no space.
 // Refusals before the body carry `Connection: close` so the client can stop sending.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,7 +21,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, realpath, rmdir, statfs, unlink } from 'node:fs/promises';
 import { sep } from 'node:path';
-import { isHidden, isInside } from '../static/resolve.js';
+import { isInside } from '../static/resolve.js';
+import type { Exposure } from '../exposure/policy.js';
 import { checkUploadSegments, isCrossSite, tempNameFor, type Refusal } from './upload-names.js';
 import { errorCode, linkNoOverwrite, TooLarge, writeBody } from './upload-store.js';
 
@@ -37,16 +39,12 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 export const FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
 
 export interface UploadOptions {
-  /** Real path of the served folder. */
-  root: string;
+  /** What may be written; its root is the served folder (real path). */
+  exposure: Exposure;
   /** Decoded path segments of the target: folders, then the file name. */
   segments: readonly string[];
   /** Largest accepted body, in bytes (`--max-upload`). */
   maxBytes: number;
-  /** Whether dot names may be uploaded (`--dotfiles`); `.git` never may. */
-  dotfiles: boolean;
-  /** True for files an upload must never create: the app's modules and config, the env file, TLS keys. */
-  isProtected(realPath: string): boolean;
   /** The request's own `Host` (as validated by the gate): an `Origin` naming another host is refused. */
   selfHost: string;
 }
@@ -76,8 +74,13 @@ interface Plan {
 /** Every check that can be made before reading the body. */
 async function planUpload(req: IncomingMessage, opts: UploadOptions): Promise<Plan | Refusal> {
   if (isCrossSite(req.headers, opts.selfHost)) return { status: 403, reason: 'Cross-site uploads are not allowed' };
-  const bad = checkUploadSegments(opts.segments, opts.dotfiles);
+  const bad = checkUploadSegments(opts.segments);
   if (bad !== null) return bad;
+  const root = opts.exposure.root;
+  // The policy, first on the path as asked (no file system work for a refused name), then below
+  // on the real path once the existing folders are resolved.
+  const asked = opts.exposure.writeRefusal(`${root}${root.endsWith(sep) ? '' : sep}${opts.segments.join(sep)}`);
+  if (asked !== undefined) return { status: 403, reason: asked };
   const declared = declaredLength(req);
   if (declared === 'bad') return { status: 400, reason: 'Invalid Content-Length' };
   if (declared !== null && declared > opts.maxBytes) return { status: 413, reason: `Upload larger than the ${formatBytes(opts.maxBytes)} limit` };
@@ -86,7 +89,7 @@ async function planUpload(req: IncomingMessage, opts: UploadOptions): Promise<Pl
   const name = opts.segments[opts.segments.length - 1] as string;
   // Walk down the existing folders, realpath'ing each: a link may lead elsewhere inside the root,
   // never outside it and never into a hidden folder (`.git` through a link included).
-  let base = opts.root;
+  let base = root;
   let i = 0;
   for (; i < folders.length; i++) {
     const next = `${base}${sep}${folders[i] as string}`;
@@ -98,8 +101,8 @@ async function planUpload(req: IncomingMessage, opts: UploadOptions): Promise<Pl
       if (errorCode(error) === 'ENOTDIR') return { status: 409, reason: 'A part of the upload path is a file' };
       throw error;
     }
-    if (!isInside(opts.root, real)) return { status: 403, reason: 'Upload path leads outside the shared folder' };
-    if (isHidden(relativeParts(opts.root, real), opts.dotfiles)) return { status: 403, reason: 'Upload path leads into a hidden folder' };
+    if (!isInside(root, real)) return { status: 403, reason: 'Upload path leads outside the shared folder' };
+    if (!opts.exposure.mayRead(next, real)) return { status: 403, reason: 'Upload path leads into a hidden or protected folder' };
     const st = await lstat(real);
     if (!st.isDirectory()) return { status: 409, reason: 'A part of the upload path is a file' };
     base = real;
@@ -109,14 +112,16 @@ async function planUpload(req: IncomingMessage, opts: UploadOptions): Promise<Pl
     const target = `${base}${sep}${name}`;
     const existing = await lstatOrNull(target);
     if (existing?.isDirectory()) return { status: 409, reason: 'A folder already has that name' };
-    if (opts.isProtected(target)) return { status: 403, reason: 'That file is protected' };
+    const refused = opts.exposure.writeRefusal(target);
+    if (refused !== undefined) return { status: 403, reason: refused };
     // `x.js.gz` beside `x.js` would be served as x.js's precompressed copy: refuse it.
     const sibling = /\.(br|gz)$/i.exec(name);
     if (sibling !== null && (await lstatOrNull(target.slice(0, -sibling[0].length))) !== null) {
       return { status: 403, reason: 'A compressed copy of an existing file cannot be uploaded' };
     }
-  } else if (opts.isProtected(`${base}${sep}${missing.join(sep)}${sep}${name}`)) {
-    return { status: 403, reason: 'That file is protected' };
+  } else {
+    const refused = opts.exposure.writeRefusal(`${base}${sep}${missing.join(sep)}${sep}${name}`);
+    if (refused !== undefined) return { status: 403, reason: refused };
   }
   const fs = await statfs(base);
   const free = fs.bavail * fs.bsize;
@@ -141,7 +146,7 @@ async function storeUpload(req: IncomingMessage, res: ServerResponse, plan: Plan
         if (errorCode(error) !== 'EEXIST') throw error; // a parallel upload of the same folder made it
       }
       const real = await realpath(next);
-      if (!isInside(opts.root, real) || !(await lstat(real)).isDirectory()) {
+      if (!isInside(opts.exposure.root, real) || !(await lstat(real)).isDirectory()) {
         return refuse(res, { status: 409, reason: 'Upload path changed while uploading' }, true);
       }
       dir = real;
@@ -161,7 +166,7 @@ async function storeUpload(req: IncomingMessage, res: ServerResponse, plan: Plan
     stored = true;
     await unlink(temp).catch(() => undefined);
     temp = null;
-    const rel = relativeParts(opts.root, `${dir}${sep}${final}`);
+    const rel = relativeParts(opts.exposure.root, `${dir}${sep}${final}`);
     const location = '/' + rel.map(encodeURIComponent).join('/');
     const body = `Saved as "${rel.join('/')}" (${size} bytes)\n`;
     res.writeHead(201, {

@@ -6,10 +6,10 @@
 //   zipEntries(opts): AsyncGenerator<ZipEntry>            the walk alone (what goes in, in order)
 //   contentDisposition(filename): string                  RFC 6266 attachment header value
 // Entries are named `<name>/<relative path>` so the archive unpacks into one folder; every folder
-// gets its own entry, so empty folders survive. Left out, like everywhere else: dotfiles (unless
-// `dotfiles`), `.git` always, protected files, links whose real path leaves the root or enters a
-// hidden folder, links back to a folder being walked (cycles), FIFOs, sockets and devices, names
-// that are not valid UTF-8, and files that cannot be opened.
+// gets its own entry, so empty folders survive. Left out: whatever the exposure policy does not
+// let be read (hidden names, protected files and folders, links leading out of the root), links
+// back to a folder being walked (cycles), FIFOs, sockets and devices, names that are not valid
+// UTF-8, and files that cannot be opened.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { opendir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -17,17 +17,16 @@ import { dirname, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { makeZip } from 'client-zip';
-import { isHidden, isInside } from '../static/resolve.js';
+import { isInside } from '../static/resolve.js';
+import type { Exposure } from '../exposure/policy.js';
 
 export interface ZipOptions {
   /** Real path of the folder to send. */
   dir: string;
-  /** Real path of the served folder (containment of links). */
-  root: string;
   /** Folder name: the archive is `<name>.zip` and unpacks into `<name>/`. */
   name: string;
-  dotfiles: boolean;
-  isProtected(realPath: string): boolean;
+  /** What may be read (its root is the served folder's real path). */
+  exposure: Exposure;
 }
 
 export type ZipEntry =
@@ -74,7 +73,8 @@ export async function* zipEntries(opts: ZipOptions): AsyncGenerator<ZipEntry, vo
   yield { name: `${opts.name}/`, lastModified: rootStat.mtime, mode: rootStat.mode & 0o777 };
   // The folders above `dir` up to the root count as ancestors too: a link to any of them loops.
   const ancestors = new Set([opts.dir]);
-  for (let up = opts.dir; isInside(opts.root, up) && up !== opts.root; ) {
+  const root = opts.exposure.root;
+  for (let up = opts.dir; isInside(root, up) && up !== root; ) {
     up = dirname(up);
     ancestors.add(up);
   }
@@ -86,13 +86,13 @@ async function* walk(dir: string, prefix: string, ancestors: Set<string>, opts: 
   // for-await closes the handle when the walk is cancelled (return/throw propagates through).
   for await (const dirent of await opendir(dir, { bufferSize: 64 })) {
     const name = dirent.name;
-    if (name.charCodeAt(0) === 46 /* . */ && (!opts.dotfiles || name.toLowerCase() === '.git')) continue;
     if (name.includes('\ufffd')) continue; // not valid UTF-8: Node cannot name it back to open it
     const path = `${dir}${sep}${name}`;
+    if (!opts.exposure.mayRead(path)) continue;
     let real = path;
     if (dirent.isSymbolicLink()) {
       real = await realpath(path).catch(() => '');
-      if (real === '' || !isInside(opts.root, real) || isHidden(relative(opts.root, real), opts.dotfiles)) continue;
+      if (real === '' || !opts.exposure.mayRead(path, real)) continue;
     } else if (!dirent.isFile() && !dirent.isDirectory()) {
       continue; // FIFOs, sockets, devices: never opened (a FIFO would block the walk forever)
     }
@@ -108,7 +108,7 @@ async function* walk(dir: string, prefix: string, ancestors: Set<string>, opts: 
       } finally {
         ancestors.delete(real);
       }
-    } else if (st.isFile() && !opts.isProtected(real)) {
+    } else if (st.isFile()) {
       // Open before yielding: a file that cannot be read is left out instead of breaking the archive.
       const fh = await openOrNull(real);
       if (fh === null) continue;
@@ -158,8 +158,4 @@ export function contentDisposition(filename: string): string {
 function safeBaseName(name: string): string {
   const cleaned = name.replace(/[\u0000-\u001f\u007f-\u009f/\\]|[\ud800-\udfff]/gu, '_').replace(/^\.+/, '');
   return cleaned === '' ? 'folder' : cleaned;
-}
-
-function relative(root: string, real: string): string[] {
-  return real === root ? [] : real.slice(root.length + (root.endsWith(sep) ? 0 : 1)).split(sep);
 }

@@ -2,7 +2,7 @@
 import { opendir, realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { decodeBytes, toFsPath } from './file-names.js';
-import { isHidden, isInside } from './resolve.js';
+import type { Exposure } from '../exposure/policy.js';
 
 export interface Entry {
   /** The file's name; bytes that are not UTF-8 are escaped surrogates (file-names.ts). */
@@ -10,6 +10,8 @@ export interface Entry {
   type: 'directory' | 'file';
   size: number;
   mtime: Date;
+  /** Its real path (a link's target): the policy is asked again at every render. Never shown. */
+  real: string;
 }
 
 export interface FolderRead {
@@ -41,19 +43,21 @@ interface Candidate {
 const before = (a: Candidate, b: Candidate): boolean => a.rank < b.rank || (a.rank === b.rank && a.name < b.name);
 
 /**
- * Read a folder's visible entries: no dotfiles (unless allowed), no links leading out of the root.
+ * Read a folder's entries the exposure policy lets be read (no hidden names, nothing protected,
+ * no links leading out of the root).
  * A folder of any size costs bounded memory and never blocks the event loop for long: names come
  * in batches, only the first `limit` (folders first, then by name) are kept in a heap, and only
  * those are stat'ed, a few at a time.
  */
-export async function readEntries(dir: string, root: string, dotfiles: boolean, limit = LISTING_LIMIT): Promise<FolderRead> {
+export async function readEntries(dir: string, exposure: Exposure, limit = LISTING_LIMIT): Promise<FolderRead> {
   // latin1 maps each byte of a name to one character, so the exact bytes are recovered below.
   const handle = await opendir(toFsPath(dir), { encoding: 'latin1', bufferSize: READ_BATCH });
   const heap: Candidate[] = [];
   let total = 0;
   for await (const d of handle) {
     const name = decodeBytes(Buffer.from(d.name, 'latin1'));
-    if (isHidden([name], dotfiles)) continue;
+    // The name alone first (a dotfile, a protected file): a link's target is checked when stat'ed.
+    if (!exposure.mayRead(`${dir}${dir.endsWith(sep) ? '' : sep}${name}`)) continue;
     total++;
     const c: Candidate = { name, rank: d.isDirectory() ? 0 : 1, link: d.isSymbolicLink() };
     if (heap.length < limit) heapPush(heap, c);
@@ -61,24 +65,26 @@ export async function readEntries(dir: string, root: string, dotfiles: boolean, 
   }
   const entries: Entry[] = [];
   for (let i = 0; i < heap.length; i += STAT_BATCH) {
-    const batch = await Promise.all(heap.slice(i, i + STAT_BATCH).map((c) => entryFor(dir, root, dotfiles, c)));
+    const batch = await Promise.all(heap.slice(i, i + STAT_BATCH).map((c) => entryFor(dir, exposure, c)));
     for (const e of batch) if (e !== null) entries.push(e);
   }
   return { entries, total };
 }
 
-async function entryFor(dir: string, root: string, dotfiles: boolean, c: Candidate): Promise<Entry | null> {
-  const full = toFsPath(`${dir}${dir.endsWith(sep) ? '' : sep}${c.name}`);
+async function entryFor(dir: string, exposure: Exposure, c: Candidate): Promise<Entry | null> {
+  const path = `${dir}${dir.endsWith(sep) ? '' : sep}${c.name}`;
+  const full = toFsPath(path);
   try {
+    let real = path;
     if (c.link) {
-      // List a link only if resolve.ts would serve it: its target stays inside the root and is
-      // not hidden (a link to .env or .git would otherwise be listed, then answer 404).
-      const real = typeof full === 'string' ? await realpath(full) : decodeBytes(await realpath(full, { encoding: 'buffer' }));
-      if (!isInside(root, real) || isHidden(real.slice(root.length).split(sep), dotfiles)) return null;
+      // List a link only if resolve.ts would serve it: the policy allows its target too (a link
+      // out of the root, or to .env or a key, would otherwise be listed, then answer 404).
+      real = typeof full === 'string' ? await realpath(full) : decodeBytes(await realpath(full, { encoding: 'buffer' }));
+      if (!exposure.mayRead(path, real)) return null;
     }
     const st = await stat(full);
-    if (st.isDirectory()) return { name: c.name, type: 'directory', size: 0, mtime: st.mtime };
-    if (st.isFile()) return { name: c.name, type: 'file', size: st.size, mtime: st.mtime };
+    if (st.isDirectory()) return { name: c.name, type: 'directory', size: 0, mtime: st.mtime, real };
+    if (st.isFile()) return { name: c.name, type: 'file', size: st.size, mtime: st.mtime, real };
   } catch {
     // vanished, dangling link or unreadable: not listed
   }

@@ -1,6 +1,7 @@
 // Directory listing: sorted, `?q=`-filtered entries as JSON, or as the page of listing-page.ts; cached per folder.
 import type { Stats } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { Exposure } from '../exposure/policy.js';
 import { displayName, encodeName } from './file-names.js';
 import { renderHtml, type Sort } from './listing-page.js';
 import { LISTING_LIMIT, readEntries, type Entry, type FolderRead } from './listing-read.js';
@@ -105,8 +106,6 @@ export interface ListingOptions {
   rootName?: string;
   /** With uploads on: the upload script's URL, and the page gets the upload form. */
   uploadScript?: string | undefined;
-  /** Files never listed (an app's module graph and config, the env file): asked at every render. */
-  hide?: (realPath: string) => boolean;
 }
 
 /**
@@ -117,25 +116,21 @@ export interface ListingOptions {
  */
 export class ListingCache {
   #cache = new LruMap<string, CachedListing>(64);
-  readonly #root: string;
-  readonly #dotfiles: boolean;
+  readonly #exposure: Exposure;
   readonly #limit: number;
   readonly #rootName: string;
   readonly #uploadScript: string | undefined;
-  readonly #hide: (realPath: string) => boolean;
 
   /**
    * `rootName` is the first breadcrumb (the served folder's name); `uploadScript`, set when
    * uploads are on, adds the upload form loading that script. Both are fixed for the cache's
    * life, so the rendered bodies need no key for them.
    */
-  constructor(root: string, dotfiles: boolean, opts: ListingOptions = {}) {
-    this.#root = root;
-    this.#dotfiles = dotfiles;
+  constructor(exposure: Exposure, opts: ListingOptions = {}) {
+    this.#exposure = exposure;
     this.#limit = opts.limit ?? LISTING_LIMIT;
-    this.#rootName = opts.rootName ?? (basename(root) || '/');
+    this.#rootName = opts.rootName ?? (basename(exposure.root) || '/');
     this.#uploadScript = opts.uploadScript;
-    this.#hide = opts.hide ?? (() => false);
   }
 
   /** The listing body for a folder (whose fresh stat the caller has) in HTML or JSON. */
@@ -143,7 +138,7 @@ export class ListingCache {
     let cached = this.#cache.get(dir);
     const now = Date.now();
     if (cached === undefined || !isCurrent(cached, dirStat) || now - cached.readAt > LISTING_MAX_AGE_MS) {
-      const read = readEntries(dir, this.#root, this.#dotfiles, this.#limit);
+      const read = readEntries(dir, this.#exposure, this.#limit);
       const entry: CachedListing = { mtimeMs: dirStat.mtimeMs, ctimeMs: dirStat.ctimeMs, ino: dirStat.ino, dev: dirStat.dev, readAt: now, read, bodies: new LruMap(4) };
       cached = entry;
       this.#cache.set(dir, entry);
@@ -152,9 +147,9 @@ export class ListingCache {
       });
     }
     const read = await cached.read;
-    // The apps' files are asked about afresh (a reload changes the module graph); the names
-    // hidden are part of the body's key, so a cached body never shows one.
-    const hidden = read.entries.filter((e) => e.type === 'file' && this.#hide(join(dir, e.name)));
+    // The policy is asked afresh (the apps' module graph grows while serving); the names hidden
+    // are part of the body's key, so a cached body never shows one.
+    const hidden = read.entries.filter((e) => !this.#exposure.mayRead(join(dir, e.name), e.real));
     const entries = hidden.length === 0 ? read.entries : read.entries.filter((e) => !hidden.includes(e));
     const total = read.total - hidden.length;
     const sort = parseSort(query);

@@ -4,6 +4,7 @@ import { readdir, stat, type Stats } from 'node:fs';
 import { sep } from 'node:path';
 import { decodeBytes, decodeSegment, hasOverlong, toFsPath } from './file-names.js';
 import { LruMap } from './lru.js';
+import type { Exposure } from '../exposure/policy.js';
 
 export type ParsedPath =
   | { kind: 'ok'; segments: string[]; raw: string[]; trailingSlash: boolean }
@@ -53,15 +54,6 @@ export function parsePath(target: string): ParsedPath {
   return { kind: 'ok', segments, raw, trailingSlash: path.length > 1 && path.endsWith('/') };
 }
 
-/** Dotfiles are hidden unless allowed; `.git` stays hidden even then. */
-export function isHidden(segments: readonly string[], dotfiles: boolean): boolean {
-  for (const seg of segments) {
-    if (seg.charCodeAt(0) !== 46 /* . */) continue;
-    if (!dotfiles || seg === '.git') return true;
-  }
-  return false;
-}
-
 /** `/srv/a/x` is inside `/srv/a`; `/srv/ab/x` is not (the sibling-prefix trap). */
 export function isInside(root: string, path: string): boolean {
   return path === root || (path.startsWith(root) && path[root.length] === sep) || root === sep;
@@ -109,26 +101,26 @@ interface DirNames {
 const COARSE_MTIME_MS = 2000;
 
 /**
- * Resolves segments against a real (already realpath'd) root. A lookup `realpath`s the
- * candidate and requires it to stay inside the root, so links within the root work and links
- * leading out are treated as missing. Files that resolved once are remembered by path; the next
+ * Resolves segments against the policy's (real) root. A lookup `realpath`s the candidate and
+ * asks the exposure policy about the path asked for and the real one: links within the root
+ * work; links leading out, hidden names and protected files are missing. Files that resolved once are remembered by path; the next
  * lookup of the same path costs one `stat`, and the entry is trusted only while that stat shows
  * the same device and inode (a swapped symlink or replaced file falls back to a full lookup).
  * Misses are answered from the parent folder's names, re-read whenever the folder's mtime moves.
  */
 export class Resolver {
   readonly root: string;
-  readonly dotfiles: boolean;
+  readonly exposure: Exposure;
   readonly stats = new SharedStat();
   #cache = new LruMap<string, CacheEntry>(4096);
   #dirs = new LruMap<string, DirNames>(1024);
 
   readonly #prefix: string;
 
-  constructor(realRoot: string, dotfiles: boolean) {
-    this.root = realRoot;
-    this.dotfiles = dotfiles;
-    this.#prefix = realRoot.endsWith(sep) ? realRoot : realRoot + sep;
+  constructor(exposure: Exposure) {
+    this.exposure = exposure;
+    this.root = exposure.root;
+    this.#prefix = this.root.endsWith(sep) ? this.root : this.root + sep;
   }
 
   /** Entries held by the path and folder-name caches (for tests and diagnostics). */
@@ -136,19 +128,20 @@ export class Resolver {
     return { paths: this.#cache.size, folders: this.#dirs.size };
   }
 
-  /** Dotfiles (unless allowed) and `.git` are missing to every caller: the request path, index.html, clean URLs, 404.html. */
+  /** What the policy denies is missing to every caller: the request path, index.html, clean URLs, 404.html. */
   async resolve(segments: readonly string[]): Promise<Resolved> {
-    if (isHidden(segments, this.dotfiles)) return { kind: 'missing' };
     // A "/" inside a segment came from %2F: no file name can hold one, so nothing is there. (It
     // must not be joined into the path, where it would become a separator.)
     for (const seg of segments) if (seg.includes('/')) return { kind: 'missing' };
     // Plain concatenation is safe (and much cheaper than path.join): parsePath already removed
     // empty, "." and ".." segments and rejected backslashes, and slashes were refused above.
     const full = segments.length === 0 ? this.root : `${this.#prefix}${segments.join(sep)}`;
+    if (!this.exposure.mayRead(full)) return { kind: 'missing' };
     const cached = this.#cache.get(full);
     if (cached !== undefined) {
       const st = await this.stats.get(full);
-      if (st !== null && st.isFile() && st.ino === cached.ino && st.dev === cached.dev) {
+      // Asked again on a hit: the apps' module graph grows while serving.
+      if (st !== null && st.isFile() && st.ino === cached.ino && st.dev === cached.dev && this.exposure.mayRead(full, cached.real)) {
         return { kind: 'file', path: cached.real, stat: st };
       }
       this.#cache.delete(full);
@@ -161,10 +154,7 @@ export class Resolver {
     } catch {
       return { kind: 'missing' };
     }
-    if (!isInside(this.root, real)) return { kind: 'missing' };
-    if (real !== full && isHidden(real.slice(this.root.length).split(sep), this.dotfiles)) {
-      return { kind: 'missing' };
-    }
+    if (!this.exposure.mayRead(full, real)) return { kind: 'missing' };
     const st = await this.stats.get(real);
     if (st === null) return { kind: 'missing' };
     if (st.isDirectory()) return { kind: 'dir', path: real, stat: st };

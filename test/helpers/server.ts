@@ -3,6 +3,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import net from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -92,10 +93,10 @@ export function request(port: number, path: string, opts: { method?: string; hea
   });
 }
 
-/** Send raw bytes on a TCP socket and collect everything until the server closes or `ms` pass. */
-export function rawRequest(port: number, data: string | Buffer, ms = 2000): Promise<string> {
+/** Send raw bytes on a TCP socket (or TLS, not verified) and collect everything until the server closes or `ms` pass. */
+export function rawRequest(port: number, data: string | Buffer, ms = 2000, opts: { tls?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = opts.tls === true ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect(port, '127.0.0.1');
     let out = '';
     const timer = setTimeout(() => {
       socket.destroy();
