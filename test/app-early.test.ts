@@ -47,7 +47,7 @@ early('the same environment and folder: adopted, and it loads and serves the app
     spawnEarly(['--app', 'app.ts']);
     const proc = takeEarly({ ...process.env }, process.cwd());
     assert.ok(proc !== undefined, 'adopted');
-    proc.place(7, join(dir, 'app.sock'));
+    proc.place(7);
     assert.is(proc.id, 7);
     const result = await proc.load({
       mounts: [{ prefix: '', file: join(dir, 'app.ts') }],

@@ -1,5 +1,5 @@
 // Entry of an app process. Booted ahead of time with the loader registered (the prewarmed
-// standby); on `load` it imports the apps, serves them on a private Unix socket and says `ready`.
+// standby); on `load` it imports the apps, serves them over its channel (fd 4) and says `ready`.
 // Each request arrives with the server's routing decision (TARGET_HEADER): mounts are never
 // matched again here. A request's error goes back on that request's answer (ERROR_HEADER).
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -23,6 +23,11 @@ const send = (msg: FromChild): void => {
 let server: Server | undefined;
 const channel = new Channel(new Socket({ fd: 4, readable: true, writable: true }));
 let draining = false;
+// Only the server writes to this side: a bad frame means the connection is lost, and so is this process.
+channel.onBroken = (reason) => {
+  process.stderr.write(`app process: its connection to the server broke: ${reason}\n`);
+  process.exit(70);
+};
 // The channel writes once per event-loop turn; an app that ends its answer and then exits (or a
 // drain's exit) has no next turn: what is queued goes out now, as a socket's write would have.
 process.on('exit', () => channel.flush());
@@ -75,12 +80,10 @@ async function load(msg: Extract<ToChild, { type: 'load' }>): Promise<void> {
     setClient(req, target);
     mount.upgrade(req, socket, head);
   });
-  // Requests arrive as connections inside the channel (fd 4); upgrades on the Unix socket.
+  // Requests and upgrades arrive as connections inside the channel (fd 4): no listener of its own.
   channel.onOpen = (socket) => server?.emit('connection', socket);
-  server.listen(msg.socketPath, () => {
-    send({ type: 'ready', mounts: mounts.map((m) => ({ prefix: m.prefix, description: m.app.description })), deps: deps(), ms: performance.now() - started });
-    reportLateImports();
-  });
+  send({ type: 'ready', mounts: mounts.map((m) => ({ prefix: m.prefix, description: m.app.description })), deps: deps(), ms: performance.now() - started });
+  reportLateImports();
 }
 
 /**

@@ -29,7 +29,7 @@ export function spawnEarly(argv: string[]): void {
   if (!runsAppProcesses(argv)) return;
   const env = { ...process.env };
   const cwd = process.cwd();
-  const proc = new AppProcess({ id: 0, env, socketPath: '', cwd });
+  const proc = new AppProcess({ id: 0, env, cwd });
   // Until adopted, it keeps nothing running: a usage error still exits at once, and the process
   // ends with serve-here's IPC channel, as every app process does.
   proc.keepAlive(false);

@@ -4,7 +4,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { Channel } from './channel.js';
-import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from './error-info.js';
@@ -34,7 +33,6 @@ export type LoadResult =
 export interface SpawnOptions {
   id: number;
   env: NodeJS.ProcessEnv;
-  socketPath: string;
   /** The folder serve-here was started from, never the served folder (data an app writes stays out of it). */
   cwd: string;
 }
@@ -57,9 +55,8 @@ export interface LoadOptions {
 export type ExitInfo = { how: string };
 
 export class AppProcess {
-  /** Both set by the supervisor (see place()); a process spawned early has neither yet. */
+  /** Set by the supervisor (see place()); a process spawned early has none yet. */
   id: number;
-  socketPath: string;
   readonly child: ChildProcess;
   readonly exited: Promise<ExitInfo>;
   state: ProcessState = 'standby';
@@ -85,7 +82,6 @@ export class AppProcess {
 
   constructor(opts: SpawnOptions) {
     this.id = opts.id;
-    this.socketPath = opts.socketPath;
     // detached: its own process group, so the terminal's Ctrl-C (SIGINT to the whole group)
     // reaches only the server, which then lets in-flight app requests finish.
     this.child = fork(CHILD, [], { execArgv: APP_FLAGS, env: opts.env, cwd: opts.cwd, stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'], detached: true });
@@ -95,6 +91,11 @@ export class AppProcess {
     guardEvents(transport, new ChannelScope(this));
     if (FAULTS_ON) transport.on('data', (chunk: Buffer) => fault('channel', chunk));
     this.channel = new Channel(transport);
+    this.channel.onBroken = (reason) => {
+      this.onFatal?.({ title: 'The app process broke its connection to the server', message: `${reason} (does something in the app write to file descriptor 4?)`, stack: undefined, file: undefined, line: undefined, column: undefined, frame: undefined });
+      // Not kill(): this is a crash, not an end on purpose, so the supervisor restarts it.
+      this.child.kill('SIGKILL');
+    };
     let resolveBoot!: (ok: boolean) => void;
     this.#booted = new Promise((r) => (resolveBoot = r));
     let resolveExit!: (e: ExitInfo) => void;
@@ -103,9 +104,10 @@ export class AppProcess {
       if (this.state === 'dead') return;
       this.state = 'dead';
       resolveBoot(false);
-      for (const agent of this.agents) agent.destroy();
-      this.channel.close();
-      if (this.socketPath !== '') rmSync(this.socketPath, { force: true });
+      // Not the agents' destroy(): a stream whose answer fully arrived may still be going out to a
+      // slow client; the channel resets only the streams with nothing left to read.
+      this.agents.clear();
+      this.channel.lose();
       resolveExit({ how });
     };
     // Every way a child can end: `exit`, or `error` with no `exit` ever (a fork that failed,
@@ -138,13 +140,12 @@ export class AppProcess {
     }
   }
 
-  /** Give the process its number and socket (a process spawned early gets them when adopted). */
-  place(id: number, socketPath: string): void {
+  /** Give the process its number (a process spawned early gets it when adopted). */
+  place(id: number): void {
     this.id = id;
-    this.socketPath = socketPath;
   }
 
-  /** Import the apps in this process; resolves once it listens, or with why it could not. */
+  /** Import the apps in this process; resolves once it serves, or with why it could not. */
   load(opts: LoadOptions): Promise<LoadResult> {
     this.state = 'loading';
     return new Promise((resolve) => {
@@ -182,7 +183,7 @@ export class AppProcess {
       };
       void this.#booted.then((ok) => {
         this.#inspecting = opts.inspect !== undefined;
-        if (ok) this.#send({ type: 'load', mounts: opts.mounts, style: opts.style, socketPath: this.socketPath, strip: opts.strip, inspect: opts.inspect });
+        if (ok) this.#send({ type: 'load', mounts: opts.mounts, style: opts.style, strip: opts.strip, inspect: opts.inspect });
       });
     });
   }

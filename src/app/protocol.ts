@@ -1,6 +1,6 @@
 // What the serve-here process and an app process say to each other: IPC messages for the
 // process's life (boot, load, drain, a fatal error), and one header per forwarded request that
-// carries the server's routing decision (the AppTarget) over the private Unix socket.
+// carries the server's routing decision (the AppTarget) over the channel (channel.ts).
 import type { IncomingMessage } from 'node:http';
 import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppTarget } from './contract.js';
@@ -8,7 +8,7 @@ import type { AppErrorInfo } from './error-info.js';
 import type { MountSpec } from './load.js';
 
 export type ToChild =
-  | { type: 'load'; mounts: MountSpec[]; style: AppStyle | undefined; socketPath: string; strip: boolean; inspect: InspectAddress | undefined }
+  | { type: 'load'; mounts: MountSpec[]; style: AppStyle | undefined; strip: boolean; inspect: InspectAddress | undefined }
   | { type: 'drain' }
   /** Let go of the inspector port (the next process takes the same address). */
   | { type: 'inspector-close' };

@@ -1,12 +1,12 @@
 // Forward one request (or one upgrade) to an app process. Each client connection gets its own app
 // connection, opened on its first app request and closed with it: nothing one client does (a
 // stalled body, bytes past Content-Length) reaches another client's response, and the app sees
-// one socket per client. Request connections are streams inside the process's channel
-// (channel.ts); an upgrade gets a real connection to the private Unix socket, spliced as is.
+// one socket per client. Every app connection, an upgrade's too, is a stream inside the
+// process's channel (channel.ts): one transport per app process.
 import type * as Http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { http } from '../node-http.js';
-import net, { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream';
 import type { ServeResponse } from '../serve-response.js';
@@ -230,9 +230,9 @@ function readErrorAnswer(answer: IncomingMessage, done: (a: ErrorAnswer | undefi
   });
 }
 
-/** Hand an upgrade (WebSocket) to `proc` over a connection of its own, then splice the two. */
+/** Hand an upgrade (WebSocket) to `proc` over a stream of its own in the channel, then splice the two. */
 export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget, proc: AppProcess): void {
-  const upstream = net.connect(proc.socketPath);
+  const upstream = proc.channel.open();
   const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] ?? '';

@@ -1,14 +1,7 @@
 // One connection inside a Channel (channel.ts): a Duplex that node:http uses as a socket on both
 // sides, with per-connection flow control. Frame types are shared with the channel.
 import { Duplex } from 'node:stream';
-
-export const OPEN = 1;
-export const DATA = 2;
-export const END = 3;
-export const CLOSE = 4;
-export const CREDIT = 5;
-/** Bytes a stream may have in flight, unread by the other side: what bounds memory per connection. */
-export const WINDOW = 256 * 1024;
+import { CLOSE, DATA, END, ProtocolError, WINDOW } from './frames.js';
 
 /** What a VirtualSocket asks of its channel. */
 export interface Link {
@@ -36,6 +29,10 @@ export class VirtualSocket extends Duplex {
   /** The peer will send nothing more (END or CLOSE seen): the readable side has its end pushed. */
   #eof = false;
   #idle: NodeJS.Timeout | undefined;
+  #bytesRead = 0;
+  /** Bytes passed to _write so far, and the length of the one in _write now (both in bytesWritten). */
+  #dispatched = 0;
+  #inWrite = 0;
   // The socket API node:http and http.Agent call; a connection inside a channel has no options.
   remoteAddress: string | undefined;
   remotePort: number | undefined;
@@ -82,36 +79,52 @@ export class VirtualSocket extends Duplex {
     return {};
   }
 
+  // From the channel's reader; each throws ProtocolError for what a well-behaved peer never sends.
   received(payload: Buffer): void {
+    if (this.#eof) throw new ProtocolError(`data on stream ${this.id} after its end`);
+    // The peer may have at most WINDOW bytes unacknowledged: more means it ignores flow control.
+    if (this.#unacked + payload.length > WINDOW) throw new ProtocolError(`more data on stream ${this.id} than its window`);
     if (this.timeout > 0) this.#touch();
+    this.#bytesRead += payload.length;
     this.#unacked += payload.length;
     this.push(payload);
     this.#grant();
   }
 
   granted(bytes: number): void {
+    if (this.#peerClosed || this.#credit + bytes > WINDOW) throw new ProtocolError(`credit on stream ${this.id} for bytes it never sent`);
     this.#credit += bytes;
     const waiting = this.#waiting;
     if (waiting === undefined) return;
     this.#waiting = undefined;
-    this._write(waiting.chunk, 'binary', waiting.callback);
+    this.#send(waiting.chunk, 'binary', waiting.callback);
   }
 
   ended(): void {
+    if (this.#eof) throw new ProtocolError(`a second end of stream ${this.id}`);
+    this.#end();
+  }
+
+  #end(): void {
     if (this.#eof) return;
     this.#eof = true;
     this.push(null);
   }
 
   closedByPeer(): void {
+    if (this.#peerClosed) throw new ProtocolError(`a second close of stream ${this.id}`);
     this.#peerClosed = true;
-    // Like a socket whose peer closed after writing: what arrived stays readable, then the stream
-    // closes (an app that destroys its connection right after its answer: a paused reader still
-    // has that answer's tail in this buffer). With nothing unread, or a write that can now never
-    // go out, it closes at once.
-    if (this.destroyed || this.readableLength === 0 || this.#waiting !== undefined) return void this.destroy();
+    // As a socket whose peer closed: what arrived stays readable, then 'end', then 'close' (an app
+    // that destroys its connection right after its answer: a paused reader still has that
+    // answer's tail in this buffer). A write that can now never go out closes it at once.
+    if (this.destroyed || this.#waiting !== undefined) return void this.destroy();
     this.once('end', () => this.destroy());
-    this.ended();
+    this.#end();
+  }
+
+  /** The channel is gone (the other process exited): as a close by the peer, without its checks. */
+  lost(): void {
+    if (!this.#peerClosed) this.closedByPeer();
   }
 
   /** Give back credit for what the reader took (pushed and no longer buffered): never for unread bytes. */
@@ -135,9 +148,28 @@ export class VirtualSocket extends Duplex {
     return chunk;
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  /** Bytes written, as net.Socket counts them: handed to the channel, or still queued. */
+  get bytesWritten(): number {
+    return this.#dispatched + this.writableLength - this.#inWrite;
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#dispatched += chunk.length;
+    this.#inWrite = chunk.length;
+    this.#send(chunk, encoding, (error) => {
+      this.#inWrite = 0;
+      callback(error);
+    });
+  }
+
+  #send(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.timeout > 0) this.#touch();
     if (this.#peerClosed) return callback(Object.assign(new Error('The other side closed the connection'), { code: 'EPIPE' }));
+    if (chunk.length === 0) return callback();
     if (this.#credit >= chunk.length) {
       this.#credit -= chunk.length;
       this.#channel.frame(this.id, DATA, chunk);
@@ -153,7 +185,7 @@ export class VirtualSocket extends Duplex {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.#channel.frame(this.id, END);
+    if (!this.#peerClosed) this.#channel.frame(this.id, END);
     callback();
   }
 

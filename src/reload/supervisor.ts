@@ -1,10 +1,7 @@
 // Change batches → app generations: the current process, a prewarmed standby, the one loading
 // after a save; crash recovery with capped backoff; the heartbeat watchdog. No HTTP in here:
 // `state()` tells the caller which process answers now, or the truth about why none does.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { fileVersions, folderId } from './versions.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from '../app/error-info.js';
@@ -46,7 +43,6 @@ export interface SupervisorOptions {
 
 export class Supervisor {
   #o: SupervisorOptions;
-  #dir = mkdtempSync(join(tmpdir(), 'serve-here-')); // mode 0700: only this user can reach the sockets
   #nextId = 1;
   #current: AppProcess | undefined;
   #standby: AppProcess | undefined;
@@ -195,9 +191,8 @@ export class Supervisor {
   #spawn(): AppProcess {
     void folderId(START_CWD).then((id) => (this.#standbyCwd = id));
     const env = this.#o.env();
-    const socketPath = join(this.#dir, `app-${this.#nextId}.sock`);
-    const proc = takeEarly(env, START_CWD) ?? new AppProcess({ id: this.#nextId, env, socketPath, cwd: START_CWD });
-    proc.place(this.#nextId, socketPath);
+    const proc = takeEarly(env, START_CWD) ?? new AppProcess({ id: this.#nextId, env, cwd: START_CWD });
+    proc.place(this.#nextId);
     this.#nextId++;
     this.#all.add(proc);
     proc.onFatal = (error) => this.#o.log.error(`${stamp(this.#o.log)} ✖ ${error.title}: ${error.message}`);
@@ -255,14 +250,12 @@ export class Supervisor {
     const timer = setTimeout(() => procs.forEach((p) => p.kill('the server is stopping')), 2000);
     await Promise.all(procs.map((p) => p.exited));
     clearTimeout(timer);
-    rmSync(this.#dir, { recursive: true, force: true });
   }
 
   /** Synchronous last resort on process exit: no app process outlives the server. */
   killAll(): void {
     this.#closing = true;
     for (const p of this.#all) p.kill('the server exited');
-    rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 
