@@ -14,7 +14,7 @@ import type { AppRouter } from './app/contract.js';
 import { isLoopbackAddress } from './host-check.js';
 import { accessNeeded } from './gate.js';
 import { adaptYoungGeneration } from './young-generation.js';
-import { handleSignals, isClusterWorker, runPrimary } from './lifecycle.js';
+import { clusterRun, handleSignals, isClusterWorker } from './lifecycle.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -69,6 +69,7 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     ...(auth === undefined ? {} : { auth }),
     ...(tls === undefined ? {} : { tls: { key: tls.key, cert: tls.cert } }),
     logger: log,
+    secrets: clusterRun,
     ...(apps === undefined ? {} : { app: apps }),
   });
   // Not when the apps run in this process (--no-watch): their allocation pattern is theirs.
@@ -171,7 +172,7 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger({ format: opts.log, quiet: opts.quiet });
   if (opts.workers > 1 && !isClusterWorker) {
     try {
-      return await runPrimary(opts, log);
+      return await (await import('./workers.js')).runPrimary(opts, log);
     } catch (error) {
       fail(error, log);
     }

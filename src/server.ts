@@ -61,6 +61,8 @@ export interface ServerOptions {
   live?: boolean;
   /** With live: poll the folder instead of waiting for file events (network mounts). */
   poll?: boolean;
+  /** --workers: the key, session value and live-reload id the primary made for all workers. */
+  secrets?: { token: string; session: string; liveId: string } | undefined;
   /** Open connections one client address may hold (default: 64 when shared, no cap on loopback). */
   connectionsPerClient?: number;
 }
@@ -84,7 +86,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   const logger = opts.logger ?? createLogger();
   const dotfiles = opts.dotfiles === true;
   const cors = opts.cors === true;
-  const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined });
+  const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined, secrets: opts.secrets });
   const routing: RouteContext = {
     resolver: new Resolver(root, dotfiles),
     app: opts.app,
@@ -229,7 +231,7 @@ export function createServer(opts: ServerOptions): ServeHere {
 /** The live-reload hub and the folder watcher that feeds it. */
 async function startLive(root: string, opts: ServerOptions, logger: Logger): Promise<{ hub: LiveHub; watcher: FolderWatcher }> {
   const [{ LiveHub }, { FolderWatcher }] = await Promise.all([import('./live/hub.js'), import('./live/folder-watch.js')]);
-  const hub = new LiveHub();
+  const hub = new LiveHub(opts.secrets?.liveId);
   // An app save reloads pages only once the new code answers (or shows its error page).
   opts.app?.onReload?.(() => hub.send({ type: 'reload' }));
   const watcher = new FolderWatcher({

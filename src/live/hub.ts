@@ -10,10 +10,14 @@ export type LiveEvent = { type: 'reload' } | { type: 'css'; paths: string[] } | 
 const HEARTBEAT_MS = 25_000;
 
 export class LiveHub {
-  /** Differs on every run: a browser that reconnects to a new id knows the server restarted. */
-  readonly id = randomBytes(8).toString('hex');
+  /** Differs on every run (the same in every --workers worker): a browser that reconnects to a new id knows the server restarted. */
+  readonly id: string;
   #streams = new Set<ServerResponse>();
   #timer: NodeJS.Timeout | undefined;
+
+  constructor(id = randomBytes(8).toString('hex')) {
+    this.id = id;
+  }
 
   /** Open streams (one per browser with SharedWorker support, one per tab otherwise). */
   get size(): number {

@@ -11,7 +11,7 @@ import type { AppErrorInfo } from '../app/error-info.js';
 import type { MountSpec } from '../app/load.js';
 import { AppProcess, type LoadResult } from '../app/process.js';
 import { takeEarly } from '../app/early.js';
-import { Backoff } from './backoff.js';
+import { Backoff, formatDelay } from './backoff.js';
 import type { Timing } from './timing.js';
 import { stamp } from '../log.js';
 
@@ -261,9 +261,5 @@ export class Supervisor {
     for (const p of this.#all) p.kill('the server exited');
     rmSync(this.#dir, { recursive: true, force: true });
   }
-}
-
-export function formatDelay(ms: number): string {
-  return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
