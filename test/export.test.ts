@@ -13,6 +13,7 @@ import { copyFile } from 'node:fs/promises';
 import { APPS_DIR, freePort, startWorkerd, workerd } from './helpers/engines.js';
 import { NGINX, startNginx } from './helpers/nginx.js';
 import { send, type Reply } from './helpers/portable-checks.js';
+import { skip } from './helpers/skip.js';
 
 const cli = suite('serve-here export');
 
@@ -40,7 +41,7 @@ cli('systemd: serve-here --no-watch --workers N on loopback, the same mounts and
   assert.match(r.stdout, /^\[Service\]$/m);
   const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
   if (analyze === undefined) {
-    console.log('SKIP: systemd-analyze verify: not installed');
+    skip('missing', 'systemd-analyze verify: not installed (apt-get install systemd; .ci/run does)');
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), 'serve-here-unit-'));
@@ -167,7 +168,7 @@ e2e.after(async () => {
 const WORKER_CHECKS = CHECKS.filter((c) => c.name.startsWith('app at /api') || c.name.startsWith('app at /who'));
 e2e('export workers: the entry on workerd answers the app checks as serve-here alone', async () => {
   if (workerd.missing !== undefined || direct === undefined) {
-    console.log(`SKIP: export workers on workerd: ${workerd.missing ?? 'no serve-here to compare with'}`);
+    skip('missing', `export workers on workerd: ${workerd.missing ?? 'no serve-here to compare with'}`);
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), 'serve-here-workers-'));
@@ -191,7 +192,7 @@ e2e('export workers: the entry on workerd answers the app checks as serve-here a
 });
 
 if (NGINX === undefined) {
-  console.log('SKIP: nginx end-to-end: no nginx binary (apt-get install nginx-light; .ci/run does)');
+  skip('missing', 'nginx end-to-end: no nginx binary (apt-get install nginx-light; .ci/run does)');
 } else {
   for (const check of CHECKS) {
     e2e(`${check.name}: the same through nginx and from serve-here alone`, async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AppRouter } from '../src/app/contract.js';
 import { makeTree, removeTree, spawnCli, startServer, type Running } from './helpers/server.js';
 import { CHROMIUM, launchBrowser, type Browser } from './helpers/browser.js';
+import { skip } from './helpers/skip.js';
 
 const page = (title: string, extra = ''): string =>
   `<!doctype html><html><head><title>${title}</title><link rel="stylesheet" href="/style.css">${extra}</head><body><h1 id="t">${title}</h1><img id="pic" src="/pic.svg"></body></html>`;
@@ -49,7 +50,7 @@ live.after(async () => {
 const test = (name: string, fn: () => Promise<void>): void =>
   live(name, async () => {
     if (CHROMIUM === undefined) {
-      console.log(`  skipped (no Chromium installed): ${name}`);
+      skip('missing', `no Chromium installed: ${name}`);
       return;
     }
     await fn();
@@ -171,7 +172,7 @@ const appSource = (v: string): string =>
 
 appLive('an app save reloads the page once the new code answers; a broken save shows the error, the fix recovers by itself', async () => {
   if (CHROMIUM === undefined) {
-    console.log('  skipped (no Chromium installed)');
+    skip('missing', 'no Chromium installed');
     return;
   }
   const dir = await makeTree({ 'app.mjs': appSource('1'), 'public/x.txt': 'x' });
