@@ -115,6 +115,8 @@ function bannerInfo(opts: Options, root: string, address: AddressInfo, apps: str
       // Loopback does not help here: a page open in the browser fetches from 127.0.0.1 itself.
       ...(opts.cors ? ['--cors: any website open in your browser can read this folder'] : []),
       ...insideWarnings(opts, root),
+      // Static first, app for the rest: an app at / takes every PUT, so no upload reaches the folder.
+      ...(opts.upload && opts.apps.some((a) => a.prefix === '') ? ['--upload: the app at / answers every PUT, so nothing is uploaded into the folder; mount it at a prefix (--app /api=app.ts) to take uploads elsewhere'] : []),
       // The inspector runs any code it is sent: beyond loopback, that is anyone on the network.
       ...(opts.inspect !== undefined && !isLoopbackAddress(opts.inspect.host)
         ? [`--inspect on ${opts.inspect.host}:${opts.inspect.port}: anyone who can reach that port can run code as you`]

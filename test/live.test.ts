@@ -147,6 +147,8 @@ test('a burst of 20 saves is one reload', async () => {
     await p.evaluate(`sessionStorage.loads = '0'`);
     const counting = page('burst', '<script src="/count.js"></script>');
     await writeFile(join(base, 'count.js'), `sessionStorage.loads = String(Number(sessionStorage.loads || 0) + 1);`);
+    // Saves, not new files: a file that only appeared reloads no page that does not use it.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => writeFile(join(base, `burst-${i}.txt`), 'new')));
     // Let that one settle (it is its own save), then reset and burst.
     await writeFile(join(base, 'index.html'), counting);
     await p.waitFor(`document.getElementById('t')?.textContent === 'burst'`, 5000);

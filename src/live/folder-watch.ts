@@ -1,9 +1,11 @@
 // Browser live reload: watch the served folder with the serving rules (no node_modules, no
 // .git, no hidden files unless --dotfiles, nothing an app owns) and turn a burst of changes into
-// one LiveEvent: stylesheets swapped, images refreshed, anything else a reload.
+// one LiveEvent: stylesheets swapped, images refreshed, anything else a reload. A burst of new
+// files only (uploads, a file made for later) is `added`: a page follows it only if it uses one.
 import type { FSWatcher } from 'chokidar';
 import { relative, sep } from 'node:path';
 import type { LiveEvent } from './hub.js';
+import { isUploadTemp } from '../share/upload-names.js';
 
 /**
  * A burst (an editor writing several files, a `git checkout`) is one event once this quiet.
@@ -37,6 +39,8 @@ export function classify(paths: readonly string[]): LiveEvent {
 export class FolderWatcher {
   #watcher: Promise<FSWatcher>;
   #batch = new Set<string>();
+  /** Paths of the batch that are new: first seen added, not removed since (written to is still new). */
+  #added = new Set<string>();
   /** A stylesheet already swapped at the start of the current batch. */
   #leading: string | undefined;
   #quiet: NodeJS.Timeout | undefined;
@@ -60,13 +64,13 @@ export class FolderWatcher {
     };
     const watcher = watch(opts.root, {
       ignoreInitial: true,
-      ignored: (p: string) => hidden(p) || EDITOR_NOISE.test(p),
+      ignored: (p: string) => hidden(p) || EDITOR_NOISE.test(p) || isUploadTemp(p),
       usePolling: opts.poll,
       interval: 100,
       atomic: true,
     });
-    const onChange = (path: string): void => this.#onChange(path);
-    watcher.on('add', onChange).on('change', onChange).on('unlink', onChange).on('addDir', onChange).on('unlinkDir', onChange);
+    const on = (kind: 'add' | 'change' | 'unlink') => (path: string): void => this.#onChange(path, kind);
+    watcher.on('add', on('add')).on('change', on('change')).on('unlink', on('unlink')).on('addDir', on('add')).on('unlinkDir', on('unlink'));
     watcher.on('error', (error: unknown) => {
       const code = (error as { code?: string }).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EACCES') opts.onError(error instanceof Error ? error : new Error(String(error)));
@@ -78,10 +82,12 @@ export class FolderWatcher {
     return this.#ready;
   }
 
-  #onChange(path: string): void {
+  #onChange(path: string, kind: 'add' | 'change' | 'unlink'): void {
     if (this.#opts.isAppFile(path)) return;
     const url = `/${relative(this.#opts.root, path).split(sep).join('/')}`;
-    if (this.#batch.size === 0 && this.#deadline === undefined && url.toLowerCase().endsWith('.css')) {
+    if (kind === 'add' && !this.#batch.has(url)) this.#added.add(url);
+    if (kind === 'unlink') this.#added.delete(url);
+    if (kind === 'change' && this.#batch.size === 0 && this.#deadline === undefined && url.toLowerCase().endsWith('.css')) {
       this.#opts.onEvent({ type: 'css', paths: [url] });
       this.#leading = url;
       this.#deadline = setTimeout(() => this.#flush(), MAX_WAIT_MS);
@@ -102,8 +108,10 @@ export class FolderWatcher {
     this.#leading = undefined;
     if (this.#batch.size === 0) return;
     const paths = [...this.#batch];
+    const onlyAdded = leading === undefined && paths.every((p) => this.#added.has(p));
     this.#batch.clear();
-    const event = classify(leading === undefined ? paths : [leading, ...paths]);
+    this.#added.clear();
+    const event = onlyAdded ? { type: 'added' as const, paths } : classify(leading === undefined ? paths : [leading, ...paths]);
     this.#opts.onEvent(event);
   }
 

@@ -3,8 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** What a browser is told: reload, swap these stylesheets, or refresh these images (decoded URL paths). */
-export type LiveEvent = { type: 'reload' } | { type: 'css'; paths: string[] } | { type: 'image'; paths: string[] };
+/**
+ * What a browser is told: reload, swap these stylesheets, refresh these images, or these files
+ * are new (decoded URL paths) — a page reloads for those only if it uses one (live/client.ts).
+ */
+export type LiveEvent = { type: 'reload' } | { type: 'css'; paths: string[] } | { type: 'image'; paths: string[] } | { type: 'added'; paths: string[] };
 
 /** Comments keep proxies and idle timers from thinking a quiet stream is dead. */
 const HEARTBEAT_MS = 25_000;

@@ -65,5 +65,10 @@ export function tempNameFor(name: string, random: string): string {
   return `.${stem}.upload-${random}`;
 }
 
+/** A temp file of an upload under way (tempNameFor with a 6-byte hex random): never a page's file. */
+export function isUploadTemp(path: string): boolean {
+  return /(^|[\\/])\.[^\\/]*\.upload-[0-9a-f]{12}$/.test(path);
+}
+
 /** Kept here for callers of this module; the check lives beside the Host check. */
 export { isCrossSite } from '../host-check.js';
