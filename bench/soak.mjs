@@ -213,6 +213,10 @@ if (PROBE && existsSync(probeFile)) {
   report.serverHeap = own.map((l) => ({ t: Math.round((l.t - t0) / 1000), rssMB: +(l.rss / 2 ** 20).toFixed(1), heapTotalMB: +(l.heapTotal / 2 ** 20).toFixed(1), heapUsedMB: +(l.heapUsed / 2 ** 20).toFixed(1), afterGcMB: l.afterGc === undefined ? undefined : +(l.afterGc / 2 ** 20).toFixed(1), externalMB: +(l.external / 2 ** 20).toFixed(1) }));
   for (const h of report.serverHeap) console.log(`heap ${String(h.t).padStart(4)} s rss ${h.rssMB} MB heapTotal ${h.heapTotalMB} heapUsed ${h.heapUsedMB}${h.afterGcMB === undefined ? '' : ` after GC ${h.afterGcMB}`} external ${h.externalMB}`);
 }
+// With --quiet the server prints only what went wrong (and its banner): show it, it explains failures.
+const said = out.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l));
+if (said.length > 0) console.log(`\nserve-here said (${said.length} lines):\n${said.slice(0, 30).join('\n')}`);
+report.serverSaid = said.slice(0, 200);
 console.log(`\n${total} requests in ${MINUTES} min, ${failed} failed (${failures.slice(0, 5).join(', ') || 'none'}); ${version} app saves; streams reopened ${streams.reopened} times`);
 console.log(`server RSS ${report.server.rssMB.first} → ${report.server.rssMB.end} MB under load (${report.server.rssMB.slopePerMin} MB/min), ${report.server.rssMB.idle} MB idle; fds ${report.server.fds.first} → ${report.server.fds.end}, ${report.server.fds.idle} idle`);
 const resultsDir = join(HERE, 'results');
