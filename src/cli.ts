@@ -15,7 +15,7 @@ import { isLoopbackAddress } from './host-check.js';
 import { accessNeeded } from './gate.js';
 import { adaptYoungGeneration } from './young-generation.js';
 import { defaultConfigDir } from './share/config-dir.js';
-import { handleSignals, isClusterWorker, runPrimary } from './lifecycle.js';
+import { clusterRun, handleSignals, isClusterWorker } from './lifecycle.js';
 import { installProcessNet } from './guard.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -76,6 +76,7 @@ export async function run(opts: Options, log: Logger): Promise<ServeHere> {
     ...(auth === undefined ? {} : { auth }),
     ...(tls === undefined ? {} : { tls: { key: tls.key, cert: tls.cert } }),
     logger: log,
+    secrets: clusterRun,
     ...(apps === undefined ? {} : { app: apps }),
   });
   // Not when the apps run in this process (--no-watch): their allocation pattern is theirs.
@@ -121,6 +122,8 @@ function bannerInfo(opts: Options, root: string, address: AddressInfo, apps: str
       // Loopback does not help here: a page open in the browser fetches from 127.0.0.1 itself.
       ...(opts.cors ? ['--cors: any website open in your browser can read this folder'] : []),
       ...insideWarnings(opts, root),
+      // Static first, app for the rest: an app at / takes every PUT, so no upload reaches the folder.
+      ...(opts.upload && opts.apps.some((a) => a.prefix === '') ? ['--upload: the app at / answers every PUT, so nothing is uploaded into the folder; mount it at a prefix (--app /api=app.ts) to take uploads elsewhere'] : []),
       // The inspector runs any code it is sent: beyond loopback, that is anyone on the network.
       ...(opts.inspect !== undefined && !isLoopbackAddress(opts.inspect.host)
         ? [`--inspect on ${opts.inspect.host}:${opts.inspect.port}: anyone who can reach that port can run code as you`]
@@ -181,7 +184,7 @@ export async function main(argv: string[]): Promise<void> {
   installProcessNet(log);
   if (opts.workers > 1 && !isClusterWorker) {
     try {
-      return await runPrimary(opts, log);
+      return await (await import('./workers.js')).runPrimary(opts, log);
     } catch (error) {
       fail(error, log);
     }

@@ -42,6 +42,8 @@ export interface GateOptions {
   secure: boolean;
   /** --trust-proxy: the proxies whose X-Forwarded-* or Forwarded are believed (see proxy-trust.ts). */
   trustProxy?: readonly string[] | undefined;
+  /** The key and session value to use instead of this run's own (--workers: one set for all workers). */
+  secrets?: { token: string; session: string } | undefined;
 }
 
 /** Whether access control can be in force: --auth/--no-auth given, or bound beyond loopback. */
@@ -89,6 +91,7 @@ export class Gate {
       mode,
       port,
       secure: this.#opts.secure,
+      ...(this.#opts.secrets === undefined ? {} : { token: this.#opts.secrets.token, session: this.#opts.secrets.session }),
       ...(this.#opts.auth?.user === undefined ? {} : { user: this.#opts.auth.user }),
       ...(this.#opts.auth?.password === undefined ? {} : { password: this.#opts.auth.password }),
     });

@@ -71,6 +71,8 @@ export interface ServerOptions {
   live?: boolean;
   /** With live: poll the folder instead of waiting for file events (network mounts). */
   poll?: boolean;
+  /** --workers: the key, session value and live-reload id the primary made for all workers. */
+  secrets?: { token: string; session: string; liveId: string } | undefined;
   /** Open connections one client address may hold (default: 64 when shared, no cap on loopback). */
   connectionsPerClient?: number;
   /** --trust-proxy: proxies whose X-Forwarded-* or Forwarded give the apps the client, scheme and host. */
@@ -99,7 +101,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   // The one policy every reader and writer asks; the apps add their module graphs as they load.
   const exposure = new Exposure({ root, dotfiles, envFile: opts.envFile, tlsFiles: opts.tlsFiles, secretFolders: opts.secretFolders });
   opts.app?.onAppFiles((files) => exposure.addAppFiles(files));
-  const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined, trustProxy: opts.trustProxy });
+  const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined, trustProxy: opts.trustProxy, secrets: opts.secrets });
   const routing: RouteContext = {
     resolver: new Resolver(exposure),
     app: opts.app,
@@ -273,7 +275,7 @@ export function createServer(opts: ServerOptions): ServeHere {
 /** The live-reload hub and the folder watcher that feeds it. */
 async function startLive(exposure: Exposure, opts: ServerOptions, logger: Logger): Promise<{ hub: LiveHub; watcher: FolderWatcher }> {
   const [{ LiveHub }, { FolderWatcher }] = await Promise.all([import('./live/hub.js'), import('./live/folder-watch.js')]);
-  const hub = new LiveHub();
+  const hub = new LiveHub(opts.secrets?.liveId);
   // An app save reloads pages only once the new code answers (or shows its error page).
   opts.app?.onReload?.(() => hub.send({ type: 'reload' }));
   const watcher = new FolderWatcher({

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { makeTree, removeTree, runCli } from './helpers/server.js';
 import type { Proc } from './helpers/bin.js';
 import { get, serveMerged, type Got } from './helpers/dev.js';
+import { skip } from './helpers/skip.js';
 
 const WAIT_MS = 15_000;
 const BANNER = /serving (.+) at http:\/\/[^/]+:(\d+)\//;
@@ -111,7 +112,7 @@ errors('non-loopback clients get status and title only in JSON', async () => {
   // The server listens on all interfaces; this machine's LAN address is not loopback.
   const { networkInterfaces } = await import('node:os');
   const lan = Object.values(networkInterfaces()).flat().find((n) => n !== undefined && !n.internal && n.family === 'IPv4')?.address;
-  if (lan === undefined) return console.log('  SKIP: no LAN IPv4 address');
+  if (lan === undefined) return skip('machine', 'no LAN IPv4 address');
   await withServer({ 'app.ts': 'export default () => { throw new Error("secret detail") };\n' }, ['--host', '--no-auth', '--app', 'app.ts'], async (port) => {
     const res = await new Promise<Got>((resolve, reject) => {
       const req = http.request({ host: lan, port, path: '/x', headers: { Accept: 'application/json' }, agent: false }, (r) => {

@@ -11,7 +11,7 @@ import { BIN, runCli } from './helpers/server.js';
 import { runExe } from './helpers/bin.js';
 import { NGINX, startNginx } from './helpers/nginx.js';
 import { send } from './helpers/portable-checks.js';
-import { skipOrFail } from './helpers/skip.js';
+import { skip } from './helpers/skip.js';
 
 const test = suite('export: values quoted or refused');
 const ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
@@ -73,7 +73,7 @@ test('systemd: $, %, quotes, backslash, ; and braces in paths are escaped; syste
   // An argument: $ and % doubled, quotes and backslashes escaped, inside double quotes (systemd.exec(5)).
   assert.ok(exec.includes(` "${work}/we$$HOME %%h \\"q\\" \\\\ ; {x} \\'s" `), exec);
   assert.match(r.stdout, /^Description=serve-here apps for .*we\$HOME %%h "q" \\ ; \{x\} 's$/m);
-  if (ANALYZE === undefined) return skipOrFail('systemd-analyze verify: not installed (Debian: apt-get install systemd)');
+  if (ANALYZE === undefined) return skip('missing', 'systemd-analyze verify: not installed (Debian: apt-get install systemd)');
   await writeFile(join(work, 'serve-here-app.service'), r.stdout);
   const verify = await runExe(ANALYZE, ['verify', join(work, 'serve-here-app.service')]);
   assert.is(verify.code, 0, verify.stderr);
@@ -88,7 +88,7 @@ test('systemd: $, %, quotes, backslash, ; and braces in paths are escaped; syste
 });
 
 test('nginx: quotes, ;, braces and % in the folder and an app folder are quoted; nginx runs it and keeps the rules', async () => {
-  if (NGINX === undefined) return skipOrFail('nginx quoting: no nginx binary (apt-get install nginx-light)');
+  if (NGINX === undefined) return skip('missing', 'nginx quoting: no nginx binary (apt-get install nginx-light)');
   const root = join(work, 'we "q" ; {x} % \'s');
   const app = join(root, 'srv ;{a}"');
   await mkdir(app, { recursive: true });

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { skipOrFail } from './helpers/skip.js';
+import { skip } from './helpers/skip.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawRequest, runCli, BIN } from './helpers/server.js';
@@ -43,7 +43,7 @@ cli('systemd: serve-here --no-watch --workers N on loopback, the same mounts and
   assert.match(r.stdout, /^\[Service\]$/m);
   assert.match(r.stdout, /^Restart=always$/m, 'a dead service is started again');
   assert.match(r.stdout, /^StartLimitIntervalSec=0$/m, 'and never given up on');
-  if (ANALYZE === undefined) return skipOrFail('systemd-analyze verify: not installed (Debian: apt-get install systemd)');
+  if (ANALYZE === undefined) return skip('missing', 'systemd-analyze verify: not installed (Debian: apt-get install systemd)');
   const dir = await mkdtemp(join(tmpdir(), 'serve-here-unit-'));
   try {
     await writeFile(join(dir, 'serve-here-app.service'), r.stdout);
@@ -56,7 +56,7 @@ cli('systemd: serve-here --no-watch --workers N on loopback, the same mounts and
 });
 
 cli('systemd: the unit\'s sandbox scores at most 4.0 in systemd-analyze security (0 safe, 10 exposed)', async () => {
-  if (ANALYZE === undefined) return skipOrFail('systemd-analyze security: not installed (Debian: apt-get install systemd)');
+  if (ANALYZE === undefined) return skip('missing', 'systemd-analyze security: not installed (Debian: apt-get install systemd)');
   const r = await runCli(['export', 'systemd', 'site', '--app', '/api=api.ts', '--port', '8123']);
   assert.is(r.code, 0, r.stderr);
   const dir = await mkdtemp(join(tmpdir(), 'serve-here-unit-'));
@@ -198,7 +198,7 @@ e2e.after(async () => {
 const WORKER_CHECKS = CHECKS.filter((c) => c.name.startsWith('app at /api') || c.name.startsWith('app at /who'));
 e2e('export workers: the entry on workerd answers the app checks as serve-here alone', async () => {
   if (workerd.missing !== undefined || direct === undefined) {
-    console.log(`SKIP: export workers on workerd: ${workerd.missing ?? 'no serve-here to compare with'}`);
+    skip('missing', `export workers on workerd: ${workerd.missing ?? 'no serve-here to compare with'}`);
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), 'serve-here-workers-'));
@@ -224,7 +224,7 @@ e2e('export workers: the entry on workerd answers the app checks as serve-here a
 });
 
 if (NGINX === undefined) {
-  e2e('nginx end-to-end', () => skipOrFail('nginx end-to-end: no nginx binary (apt-get install nginx-light; .ci/run does)'));
+  e2e('nginx end-to-end', () => skip('missing', 'nginx end-to-end: no nginx binary (apt-get install nginx-light; .ci/run does)'));
 } else {
   e2e('the app sees the client nginx saw, not what the client claims (--trust-proxy in the command line)', async () => {
     // From 127.0.0.2, a second loopback address: nginx's $remote_addr, not nginx's own 127.0.0.1.

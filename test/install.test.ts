@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { BIN, makeTree, removeTree, request } from './helpers/server.js';
 import { pathWithNode, runExe, spawnExe, type Proc } from './helpers/bin.js';
 import { startRegistry, type LocalRegistry } from './helpers/registry.js';
+import { skip } from './helpers/skip.js';
 
 const REPO = join(BIN, '..', '..');
 const PKG = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
@@ -57,7 +58,7 @@ function npmEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 test('npm pack, npm install -g <tarball>, then serve-here runs from another folder', async () => {
   if (npmVersion === undefined) {
-    console.log('\n  (skipped: npm is not available, so the install from a tarball was not tried)');
+    skip('missing', 'npm is not available, so the install from a tarball was not tried');
     return;
   }
   // 1. Pack the built tree. --ignore-scripts: `prepare` would run tsc again, and the tests

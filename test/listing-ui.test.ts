@@ -10,6 +10,7 @@ import { makeTree, rawRequest, removeTree, request, startServer, type Running } 
 import { CHROMIUM, launchBrowser, type View } from './helpers/browser.js';
 import { escapeHtml } from '../src/static/listing.js';
 import { UPLOAD_SCRIPT_PATH } from '../src/route.js';
+import { skip } from './helpers/skip.js';
 
 const ROOT_NAME = 'Shared <stuff> & "co"';
 const KINDS: Record<string, string> = {
@@ -188,7 +189,7 @@ const VIEWS: Record<string, View> = {
 };
 
 browser('columns stay put between folders, and the filter box filters without JavaScript', async () => {
-  if (CHROMIUM === undefined) return console.log('  (skipped: no Chromium)');
+  if (CHROMIUM === undefined) return skip('missing', 'no Chromium');
   const b = await launchBrowser();
   try {
     const p = await b.open('about:blank');

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allEngines, type Engine } from './helpers/engines.js';
 import { CHECKS, clientFacts } from './helpers/portable-checks.js';
+import { skip } from './helpers/skip.js';
 
 const APPS = [...new Set(CHECKS.map((c) => c.app))];
 const rows: string[] = [];
@@ -40,7 +41,7 @@ async function runAll(engine: Engine): Promise<{ failures: string[]; facts: Awai
 
 for (const engine of allEngines()) {
   if (engine.missing !== undefined) {
-    console.log(`SKIP: portability on ${engine.name}: ${engine.missing}`);
+    skip('missing', `portability on ${engine.name}: ${engine.missing}`);
     continue;
   }
   test(`${engine.name}: every example app answers every check as expected`, async () => {

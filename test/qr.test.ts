@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { renderQr } from '../src/share/qr.js';
 import { crc32, DARK_THEME, LIGHT_THEME, writeTerminalPng, type Theme } from './helpers/terminal-image.js';
+import { skip } from './helpers/skip.js';
 
 const URLS = [
   'http://192.168.1.23:8000/?serve-here-key=Zm9vYmFyYmF6cXV4MTIzNA',
@@ -29,7 +30,7 @@ function decode(lines: string[], theme: Theme, name: string): string | undefined
 
 function skipNote(): boolean {
   if (haveZbar) return false;
-  console.log('\n  SKIP: zbarimg not found; QR decode not checked (apt-get install -y zbar-tools)');
+  skip('missing', 'zbarimg not found; QR decode not checked (apt-get install -y zbar-tools)');
   return true;
 }
 

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // Runs each compiled test file (dist/test/*.test.js) in its own process, so one leaked handle or
-// crash cannot hang or take down the others, and ends with the line CI reads: "N passed, N failed".
+// crash cannot hang or take down the others, and ends with the line CI reads:
+// "N passed, N failed, N skipped". A skip is a `SKIP[missing]: …` or `SKIP[machine]: …` line
+// (test/helpers/skip.ts); under CI=true a missing tool, engine or browser fails the run.
+// Skipped counts those lines (checks not run); a test that skipped some of its checks is still
+// among the passed, as uvu counts it.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dir = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'dist', 'test');
+// TEST_DIST_DIR: another folder of compiled tests (the runner's own test uses it).
+const dir = process.env.TEST_DIST_DIR ?? join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'dist', 'test');
 const only = process.argv.slice(2);
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.test.js'))
@@ -15,8 +20,13 @@ const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 180_000);
 /** How long a file whose every suite passed may stay up before it is taken for a leaked handle. */
 const LINGER_MS = 30_000;
 
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const SKIP_LINE = /^\s*SKIP\[(missing|machine)\]: (.*)$/gm;
+
 let passed = 0;
 let failed = 0;
+let skipped = 0;
+const missing = [];
 for (const file of files) {
   const result = await new Promise((resolve) => {
     const child = spawn(process.execPath, [join(dir, file)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
@@ -55,11 +65,19 @@ for (const file of files) {
       let bad = total - ok;
       if (code !== 0 && bad === 0) bad = 1; // a crash or timeout with nothing counted still fails
       if (total === 0 && code === 0) bad = 1; // a file that ran no test is a defect
-      resolve({ ok, bad });
+      const skips = [...out.matchAll(SKIP_LINE)];
+      for (const m of skips) if (m[1] === 'missing') missing.push(`${file}: ${m[2]}`);
+      resolve({ ok, bad, skips: skips.length });
     });
   });
   passed += result.ok;
   failed += result.bad;
+  skipped += result.skips;
 }
-console.log(`\n${passed} passed, ${failed} failed`);
+if (CI && missing.length > 0) {
+  // CI installs every tool, engine and browser the tests use: one missing is an install bug.
+  console.log(`\nCI=true: ${missing.length} skipped for something not installed, counted as failed:\n${missing.map((m) => `  ${m}`).join('\n')}`);
+  failed += missing.length;
+}
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

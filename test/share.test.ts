@@ -16,6 +16,7 @@ import { createLogger } from '../src/log.js';
 import { BIN, Capture, makeTree, rawRequest, removeTree, spawnCli, startServer, type Running } from './helpers/server.js';
 import { parseRaw, rawGet, waitUntil } from './helpers/http.js';
 import { DARK_THEME, LIGHT_THEME, writeTerminalPng } from './helpers/terminal-image.js';
+import { skip } from './helpers/skip.js';
 
 const app: AppRouter = {
   mounts: [{ prefix: '/api', segments: ['api'], label: '/api' }],
@@ -121,13 +122,13 @@ banner('--share prints Network URLs with the key and a QR code of the first that
     await new Promise((r) => setTimeout(r, 200)); // the rest of the same write
     const network = /https?:\/\/(?!localhost|127\.0\.0\.1|\[::1\])[^\s\x1b]+serve-here-key=[A-Za-z0-9_-]+/.exec(out)?.[0];
     if (network === undefined) {
-      console.log('  note: no LAN address on this machine, so no Network URL and no QR code to check');
+      skip('machine', 'no LAN address on this machine, so no Network URL and no QR code to check');
       return;
     }
     const qr = out.split('\n').filter((l) => l.includes('\x1b[38;5;16;48;5;231m'));
     assert.ok(qr.length > 10, 'QR lines with both colours set');
     if (!haveZbar) {
-      console.log('  SKIP: zbarimg not found; QR decode not checked (apt-get install -y zbar-tools)');
+      skip('missing', 'zbarimg not found; QR decode not checked (apt-get install -y zbar-tools)');
       return;
     }
     const tmp = mkdtempSync(join(tmpdir(), 'serve-here-banner-'));

@@ -16,6 +16,7 @@ import { FileSender, type SendOptions } from '../src/static/send.js';
 import { BIN, makeTree, removeTree, request, startServer } from './helpers/server.js';
 import { holdSocket, rawGet, waitUntil } from './helpers/http.js';
 import { Exposure } from '../src/exposure/policy.js';
+import { skip } from './helpers/skip.js';
 
 const OUTSIDE = 'OUTSIDE THE ROOT';
 
@@ -294,7 +295,7 @@ function nobodyCanRun(): boolean {
 
 forbidden('a file or folder the server cannot read is 403, also after its body was cached', async () => {
   if (!nobodyCanRun()) {
-    console.log(`  SKIP: as root the server must run as nobody, who cannot run ${process.execPath} or read the CLI here`);
+    skip('machine', `as root the server must run as nobody, who cannot run ${process.execPath} or read the CLI here`);
     return;
   }
   const pub = join(fbase, 'pub');

@@ -17,6 +17,7 @@ import { UPLOAD_SCRIPT, uploadFragment } from '../src/share/upload-client.js';
 import { parsePath } from '../src/static/resolve.js';
 import { waitUntil } from './helpers/http.js';
 import { Exposure } from '../src/exposure/policy.js';
+import { skip } from './helpers/skip.js';
 
 interface Harness {
   port: number;
@@ -332,7 +333,7 @@ disk.before(async () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small], { stdio: 'ignore' });
     mounted = true;
   } catch {
-    console.log('  (skipped: cannot mount a tmpfs here; run as root to test a real full disk)');
+    skip('machine', 'cannot mount a tmpfs here; run as root to test a real full disk');
   }
   d = await startUploads(realpathSync(small), { maxBytes: 64 * 1024 * 1024 });
 });
@@ -412,7 +413,7 @@ page('upload page: files chosen in the page are PUT, one renamed, result line sh
   try {
     chromium = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], { encoding: 'utf8' }).trim();
   } catch {
-    console.log('  (skipped: no chromium)');
+    skip('missing', 'no chromium');
     return;
   }
   const root = await newRoot();

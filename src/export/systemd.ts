@@ -50,8 +50,9 @@ export function systemdUnit(plan: DeployPlan): string {
 # Install: copy to /etc/systemd/system/, then systemctl daemon-reload && systemctl enable --now serve-here-app
 # serve-here binds 127.0.0.1:${plan.port} only (its default); nginx in front serves the files and
 # TLS (\`serve-here export nginx\` with the same flags). --no-watch: no file watcher, no reload;
-# ${plan.workers} processes share the port (node:cluster); a crashed worker stops the service and
-# systemd restarts it. --trust-proxy: the apps see the client, scheme and host nginx reports.
+# ${plan.workers} processes share the port (node:cluster); a crashed worker is restarted with backoff,
+# and a worker that keeps crashing stops the service with a non-zero exit, which systemd restarts.
+# --trust-proxy: the apps see the client, scheme and host nginx reports.
 [Unit]
 Description=serve-here apps for ${systemdValue(plan.root, 'the folder')}
 After=network.target

@@ -4,6 +4,9 @@
 export { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './paths.js';
 import { LIVE_BASE, LIVE_EVENTS_PATH, LIVE_SCRIPT_PATH, LIVE_WORKER_PATH } from './paths.js';
 
+/** The image types the watcher refreshes in place (folder-watch.ts's IMAGE), as page-script source. */
+const IMAGE_RE = String(/\.(png|jpe?g|gif|webp|avif|svg|ico|bmp)$/i);
+
 /**
  * The shared worker: one EventSource per browser, whatever the number of tabs (HTTP/1.1 allows
  * six connections per origin; a seventh tab with its own stream would hang). It remembers the
@@ -32,7 +35,10 @@ onconnect = (e) => {
 
 /**
  * The page script: reload, swap stylesheets in place (the new sheet is loaded before the old one
- * is removed, so no frame is drawn without styles), or refresh images.
+ * is removed, so no frame is drawn without styles), or refresh images. New files (an upload) are
+ * followed only when this page uses one: its own path (or its folder's index.html), an element's
+ * src or stylesheet (one that got a 404 before the file existed included), or a resource the
+ * browser lists for the page (Resource Timing).
  */
 export const LIVE_SCRIPT = `'use strict';
 (() => {
@@ -57,12 +63,25 @@ export const LIVE_SCRIPT = `'use strict';
   const refreshImages = (paths) => {
     for (const img of document.images) if (paths.includes(path(img.currentSrc || img.src))) img.src = bust(img.src);
   };
+  const used = (paths) => {
+    const here = path(location.href);
+    const mine = new Set([here, here.endsWith('/') ? here + 'index.html' : here]);
+    for (const el of document.querySelectorAll('link[href],script[src],img[src],source[src],video[src],audio[src],iframe[src],embed[src],object[data]')) mine.add(path(el.href || el.currentSrc || el.src || el.data));
+    for (const e of performance.getEntriesByType('resource')) mine.add(path(e.name));
+    return paths.filter((p) => mine.has(p));
+  };
   const onMessage = (msg) => {
     // The stream is open: saves from now on reach this page (tests wait for this).
     if (msg.type === 'ready') window.__serveHereLiveReady = true;
     else if (msg.type === 'css') swapCss(msg.paths);
     else if (msg.type === 'image') refreshImages(msg.paths);
-    else location.reload();
+    else if (msg.type === 'added') {
+      const mine = used(msg.paths);
+      if (mine.length === 0) return;
+      if (mine.every((p) => p.toLowerCase().endsWith('.css'))) swapCss(mine);
+      else if (mine.every((p) => ${IMAGE_RE}.test(p))) refreshImages(mine);
+      else location.reload();
+    } else location.reload();
   };
   if (typeof SharedWorker === 'function') {
     const worker = new SharedWorker(${JSON.stringify(LIVE_WORKER_PATH)}, { name: 'serve-here-live' });

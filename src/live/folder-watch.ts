@@ -1,6 +1,7 @@
 // Browser live reload: watch the served folder, announcing only what the exposure policy lets be
 // read (nothing hidden, protected or an app's: its reload reloads the browser), and turn a burst
 // of changes into one LiveEvent: stylesheets swapped, images refreshed, anything else a reload.
+// A burst of new files only (uploads, a file made for later) is `added`: a page follows it only if it uses one.
 import type { FSWatcher } from 'chokidar';
 import { realpath } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
@@ -37,6 +38,8 @@ export function classify(paths: readonly string[]): LiveEvent {
 export class FolderWatcher {
   #watcher: Promise<FSWatcher>;
   #batch = new Set<string>();
+  /** Paths of the batch that are new: first seen added, not removed since (written to is still new). */
+  #added = new Set<string>();
   /** A stylesheet already swapped at the start of the current batch. */
   #leading: string | undefined;
   #quiet: NodeJS.Timeout | undefined;
@@ -65,8 +68,8 @@ export class FolderWatcher {
       // A link leading out of the root (to /, to $HOME) must not be walked: nothing there is served.
       followSymlinks: false,
     });
-    const onChange = (path: string): void => this.#onChange(path);
-    watcher.on('add', onChange).on('change', onChange).on('unlink', onChange).on('addDir', onChange).on('unlinkDir', onChange);
+    const on = (kind: 'add' | 'change' | 'unlink') => (path: string): void => this.#onChange(path, kind);
+    watcher.on('add', on('add')).on('change', on('change')).on('unlink', on('unlink')).on('addDir', on('add')).on('unlinkDir', on('unlink'));
     watcher.on('error', (error: unknown) => {
       const code = (error as { code?: string }).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EACCES') opts.onError(error instanceof Error ? error : new Error(String(error)));
@@ -79,18 +82,20 @@ export class FolderWatcher {
   }
 
   /** Announce a change only when the policy lets the file be read (by its real path too: a link's target). */
-  #onChange(path: string): void {
+  #onChange(path: string, kind: 'add' | 'change' | 'unlink'): void {
     if (!this.#opts.exposure.mayRead(path)) return;
     void realpath(path).then(
-      (real) => this.#announce(path, real),
-      () => this.#announce(path, path), // gone (an unlink): its path is all there is
+      (real) => this.#announce(path, real, kind),
+      () => this.#announce(path, path, kind), // gone (an unlink): its path is all there is
     );
   }
 
-  #announce(path: string, real: string): void {
+  #announce(path: string, real: string, kind: 'add' | 'change' | 'unlink'): void {
     if (!this.#opts.exposure.mayRead(path, real)) return;
     const url = `/${relative(this.#opts.exposure.root, path).split(sep).join('/')}`;
-    if (this.#batch.size === 0 && this.#deadline === undefined && url.toLowerCase().endsWith('.css')) {
+    if (kind === 'add' && !this.#batch.has(url)) this.#added.add(url);
+    if (kind === 'unlink') this.#added.delete(url);
+    if (kind === 'change' && this.#batch.size === 0 && this.#deadline === undefined && url.toLowerCase().endsWith('.css')) {
       this.#opts.onEvent({ type: 'css', paths: [url] });
       this.#leading = url;
       this.#deadline = setTimeout(() => this.#flush(), MAX_WAIT_MS);
@@ -111,8 +116,10 @@ export class FolderWatcher {
     this.#leading = undefined;
     if (this.#batch.size === 0) return;
     const paths = [...this.#batch];
+    const onlyAdded = leading === undefined && paths.every((p) => this.#added.has(p));
     this.#batch.clear();
-    const event = classify(leading === undefined ? paths : [leading, ...paths]);
+    this.#added.clear();
+    const event = onlyAdded ? { type: 'added' as const, paths } : classify(leading === undefined ? paths : [leading, ...paths]);
     this.#opts.onEvent(event);
   }
 

@@ -3,17 +3,24 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** What a browser is told: reload, swap these stylesheets, or refresh these images (decoded URL paths). */
-export type LiveEvent = { type: 'reload' } | { type: 'css'; paths: string[] } | { type: 'image'; paths: string[] };
+/**
+ * What a browser is told: reload, swap these stylesheets, refresh these images, or these files
+ * are new (decoded URL paths) — a page reloads for those only if it uses one (live/client.ts).
+ */
+export type LiveEvent = { type: 'reload' } | { type: 'css'; paths: string[] } | { type: 'image'; paths: string[] } | { type: 'added'; paths: string[] };
 
 /** Comments keep proxies and idle timers from thinking a quiet stream is dead. */
 const HEARTBEAT_MS = 25_000;
 
 export class LiveHub {
-  /** Differs on every run: a browser that reconnects to a new id knows the server restarted. */
-  readonly id = randomBytes(8).toString('hex');
+  /** Differs on every run (the same in every --workers worker): a browser that reconnects to a new id knows the server restarted. */
+  readonly id: string;
   #streams = new Set<ServerResponse>();
   #timer: NodeJS.Timeout | undefined;
+
+  constructor(id = randomBytes(8).toString('hex')) {
+    this.id = id;
+  }
 
   /** Open streams (one per browser with SharedWorker support, one per tab otherwise). */
   get size(): number {

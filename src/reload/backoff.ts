@@ -1,4 +1,4 @@
-// Capped exponential backoff for restarting a crashing app: quick after a first crash, at most
+// Capped exponential backoff for restarting a crashing app (or --workers worker): quick after a first crash, at most
 // every MAX_MS for a crash loop, never parked until a save (a flaky dependency may come back).
 export const FIRST_MS = 100;
 export const MAX_MS = 30_000;
@@ -18,6 +18,11 @@ export class Backoff {
     return delay;
   }
 
+  /** Restarts since the last healthy spell (the crash-loop count). */
+  get attempts(): number {
+    return this.#attempt;
+  }
+
   reset(): void {
     this.#attempt = 0;
   }
@@ -25,4 +30,9 @@ export class Backoff {
   #delay(): number {
     return Math.min(MAX_MS, FIRST_MS * 2 ** Math.max(0, this.#attempt - 1));
   }
+}
+
+/** A restart delay as the terminal says it: "0.4 s", "30 s". */
+export function formatDelay(ms: number): string {
+  return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }

@@ -1,14 +1,15 @@
 // Change batches → app generations: the current process, a prewarmed standby, the one loading
 // after a save; crash recovery with capped backoff; the heartbeat watchdog. No HTTP in here:
 // `state()` tells the caller which process answers now, or the truth about why none does.
-import { fileVersions, folderId } from './versions.js';
+import { fileVersions } from './versions.js';
+import { Standby } from './standby.js';
 import type { Logger } from '../log.js';
 import type { AppStyle, InspectAddress } from '../options.js';
 import type { AppErrorInfo } from '../app/error-info.js';
 import type { MountSpec } from '../app/load.js';
 import { AppProcess, type LoadResult } from '../app/process.js';
 import { takeEarly } from '../app/early.js';
-import { Backoff } from './backoff.js';
+import { Backoff, formatDelay } from './backoff.js';
 import type { Timing } from './timing.js';
 import { stamp } from '../log.js';
 
@@ -45,10 +46,12 @@ export class Supervisor {
   #o: SupervisorOptions;
   #nextId = 1;
   #current: AppProcess | undefined;
-  #standby: AppProcess | undefined;
-  /** dev:ino of the start folder when the newest process was spawned. */
-  #standbyCwd: string | undefined;
+  #standby = new Standby(() => this.#spawn(), START_CWD);
   #loading: AppProcess | undefined;
+  /** A load is under way (from reload()'s first step, before #loading is known). */
+  #busy = false;
+  /** Saves seen while a load was under way: loaded next, once it is done. */
+  #again: { changed: Set<string>; fresh: boolean } | undefined;
   #all = new Set<AppProcess>();
   #failure: AppErrorInfo | undefined;
   #down: string | undefined;
@@ -58,8 +61,6 @@ export class Supervisor {
   #closing = false;
   #seq = 0;
   #heartbeat: NodeJS.Timeout;
-  /** Standbys are spawned from the first prewarm() on: not while the server still starts (see prewarm). */
-  #prewarming = false;
   /** The process already warned about as stopped (--inspect), so the warning comes once per stop. */
   #stoppedWarned: AppProcess | undefined;
 
@@ -89,12 +90,15 @@ export class Supervisor {
   async state(): Promise<AppState> {
     const pending = this.#pending;
     const left = pending === undefined ? 0 : pending.until - Date.now();
+    let released = pending === undefined;
     if (pending !== undefined && left > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([pending.promise, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      released = await Promise.race([pending.promise.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), left)))]);
       clearTimeout(timer);
     }
-    if (this.#loading !== undefined && this.#pending !== undefined) {
+    // Released by a finished load: its code answers, even when a newer save already started the
+    // next load (a save storm), so no request waits for more than one load.
+    if (!released && this.#loading !== undefined && this.#pending !== undefined) {
       return { kind: 'down', reason: this.#stuck ?? `The app is still loading after ${this.#o.timing.holdTimeoutMs / 1000} s.` };
     }
     if (this.#current !== undefined) return { kind: 'ready', proc: this.#current };
@@ -111,22 +115,27 @@ export class Supervisor {
     return this.#failure !== undefined || this.#current === undefined;
   }
 
-  /** Load the apps in a fresh (or prewarmed) process and switch to it; `changed` names what moved. */
+  /**
+   * Load the apps in a fresh (or prewarmed) process and switch to it; `changed` names what moved.
+   * A save during a load does not cancel it (saves every 100 ms would cancel every load, and held
+   * requests would wait for one that never finishes): the load finishes and answers, then the
+   * newest files load. Only a load already reported stuck is cancelled, so a fix can replace it.
+   */
   async reload(changed: string[], freshEnv = false): Promise<void> {
     if (this.#closing) return;
-    const seq = ++this.#seq;
     this.hold();
-    // A standby booted in a folder that was since deleted (and maybe made again) has lost its
-    // working directory: Node's loader can hang in it, so it is replaced.
-    // (No standby, e.g. the first load: nothing to check, and the spawn below starts at once.)
-    if (this.#standby !== undefined && (freshEnv || this.#standbyCwd !== (await folderId(START_CWD)))) {
-      this.#standby?.kill(freshEnv ? 'the environment changed' : 'its folder was replaced');
-      this.#standby = undefined;
-    }
-    this.#loading?.kill('a newer save'); // the newest save wins
-    const proc = this.#standby ?? this.#spawn();
+    if (this.#busy && this.#stuck === undefined) return this.#queue(changed, freshEnv);
+    // This load reads every file as it is now: whatever was queued is in it.
+    const queued = this.#takeQueued();
+    if (queued !== undefined) changed = [...new Set([...queued.changed, ...changed])];
+    freshEnv ||= queued?.fresh === true;
+    const seq = ++this.#seq;
+    this.#busy = true;
+    this.#loading?.kill('a newer save'); // stuck: the newest save wins
+    this.#loading = undefined;
     // The next standby boots after this load, not beside it: booting costs CPU the load needs.
-    this.#standby = undefined;
+    const proc = await this.#standby.take(freshEnv);
+    if (seq !== this.#seq || this.#closing) return void proc.kill('a newer save');
     this.#loading = proc;
     this.#stuck = undefined;
     const started = performance.now();
@@ -152,12 +161,38 @@ export class Supervisor {
     if (seq !== this.#seq || this.#closing) return void proc.kill('a newer save');
     this.#loading = undefined;
     this.#stuck = undefined;
-    if ((await fileVersions(changed)) !== before) {
-      // Written to again while loading (a save still in progress): chokidar reports at most one
-      // change per 50 ms, so the rest may never be reported. Load the finished file instead.
+    // Written to again while loading (a save still in progress): chokidar reports at most one
+    // change per 50 ms, so the rest may never be reported. The finished file loads next.
+    if ((await fileVersions(changed)) !== before) this.#queue(changed, false);
+    if (seq !== this.#seq || this.#closing) return void proc.kill('a newer save');
+    this.#busy = false;
+    const again = this.#takeQueued();
+    if (again !== undefined && !result.ok) {
+      // Most likely a file read half-written: the last good code answers while the newest loads.
       proc.kill('a newer save');
-      return this.reload(changed);
+      this.#release();
+      return this.reload([...again.changed], again.fresh);
     }
+    this.#install(proc, result, changed, started);
+    if (again !== undefined) return this.reload([...again.changed], again.fresh);
+    if (!this.#closing) this.#standby.fill();
+  }
+
+  #takeQueued(): { changed: Set<string>; fresh: boolean } | undefined {
+    const queued = this.#again;
+    this.#again = undefined;
+    return queued;
+  }
+
+  /** Load these once the load under way is done. */
+  #queue(changed: string[], freshEnv: boolean): void {
+    const again = (this.#again ??= { changed: new Set(), fresh: false });
+    for (const path of changed) again.changed.add(path);
+    again.fresh ||= freshEnv;
+  }
+
+  /** Switch to a finished load (or its failure) and let held requests go. */
+  #install(proc: AppProcess, result: LoadResult, changed: string[], started: number): void {
     const old = this.#current;
     if (result.ok) {
       this.#current = proc;
@@ -174,7 +209,6 @@ export class Supervisor {
     if (old !== undefined && old !== this.#current) old.drain(this.#o.timing.drainTimeoutMs);
     this.#o.onLoaded(result, changed, Math.round(performance.now() - started));
     this.#release();
-    if (this.#prewarming && !this.#closing) this.#standby ??= this.#spawn();
   }
 
   /**
@@ -182,14 +216,13 @@ export class Supervisor {
    * banner is out, so the standby's boot does not compete with the first requests' way in.
    */
   prewarm(): void {
-    if (!this.#o.prewarm || this.#prewarming) return;
-    this.#prewarming = true;
+    if (!this.#o.prewarm || this.#standby.enabled) return;
+    this.#standby.enable();
     // A load under way spawns it when it is done: booting costs CPU the load needs.
-    if (this.#loading === undefined && !this.#closing) this.#standby ??= this.#spawn();
+    if (!this.#busy && !this.#closing) this.#standby.fill();
   }
 
   #spawn(): AppProcess {
-    void folderId(START_CWD).then((id) => (this.#standbyCwd = id));
     const env = this.#o.env();
     const proc = takeEarly(env, START_CWD) ?? new AppProcess({ id: this.#nextId, env, cwd: START_CWD });
     proc.place(this.#nextId);
@@ -199,7 +232,7 @@ export class Supervisor {
     proc.onDeps = (deps) => this.#o.onDeps?.(deps);
     void proc.exited.then(({ how }) => {
       this.#all.delete(proc);
-      if (proc === this.#standby) this.#standby = undefined;
+      this.#standby.forget(proc);
       if (proc !== this.#current || this.#closing || proc.endedOnPurpose !== undefined) return;
       this.#current = undefined;
       this.#retry(`The app process ${how}.`, `✖ app process crashed: ${how}`);
@@ -214,13 +247,13 @@ export class Supervisor {
     this.#down = `${reason} It is ${when}.`;
     this.#o.log.error(`${stamp(this.#o.log)} ${line ?? `✖ ${reason}`} — ${when}`);
     setTimeout(() => {
-      if (this.#current === undefined && this.#loading === undefined && !this.#closing && this.#failure === undefined) void this.reload([]);
+      if (this.#current === undefined && !this.#busy && !this.#closing && this.#failure === undefined) void this.reload([]);
     }, delay).unref();
   }
 
   #checkHeartbeat(): void {
     const proc = this.#current;
-    if (proc === undefined || proc.state !== 'ready' || this.#loading !== undefined) return;
+    if (proc === undefined || proc.state !== 'ready' || this.#busy) return;
     const silent = Date.now() - proc.lastTick;
     if (silent < this.#o.timing.blockedMs) {
       if (this.#stoppedWarned === proc) this.#stoppedWarned = undefined;
@@ -257,9 +290,5 @@ export class Supervisor {
     this.#closing = true;
     for (const p of this.#all) p.kill('the server exited');
   }
-}
-
-export function formatDelay(ms: number): string {
-  return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 

@@ -62,8 +62,10 @@ export interface AccessOptions {
   /** Basic mode: the expected credentials (see parseAuthSpec in basic-auth.ts). */
   user?: string;
   password?: string;
-  /** Tests only: a fixed token and limiter settings. */
+  /** A key and session value made elsewhere (the --workers primary makes one set for all workers; tests). */
   token?: string;
+  session?: string;
+  /** Tests only: limiter settings. */
   limiter?: FailureLimiterOptions;
 }
 
@@ -96,7 +98,7 @@ const PASS: AccessResult = { ok: true };
 /** The access policy for one server run. Throws RangeError when basic mode lacks credentials. */
 export function createAccess(opts: AccessOptions): Access {
   const token = opts.mode === 'token' ? (opts.token ?? randomBytes(16).toString('base64url')) : undefined;
-  const session = randomBytes(32).toString('base64url');
+  const session = opts.session ?? randomBytes(32).toString('base64url');
   const cookieName = `${opts.secure ? '__Host-' : ''}serve_here_${opts.port}`;
   const setCookie = `${cookieName}=${session}; HttpOnly; SameSite=Lax; Path=/${opts.secure ? '; Secure' : ''}`;
   const limiter = createFailureLimiter(opts.limiter);
