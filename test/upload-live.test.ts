@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { makeTree, removeTree } from './helpers/server.js';
 import { serveMerged } from './helpers/dev.js';
 import { CHROMIUM, launchBrowser } from './helpers/browser.js';
@@ -77,11 +78,14 @@ uploads('a stored upload is an `added` event, never a reload; its temp file is n
   }
 });
 
-uploads('in a browser: an unrelated upload leaves the page alone; one it shows or loads updates it', async () => {
+// In a browser, new files arrive by hand: with --upload every page from the folder is served
+// sandboxed (no script runs, the live script included: see the exposure policy), and a new
+// file is the same `added` event whether an upload or an editor made it.
+uploads('in a browser: an unrelated new file leaves the page alone; one it shows or loads updates it', async () => {
   if (CHROMIUM === undefined) return skip('missing', 'no Chromium');
   const page = `<!doctype html><html><head><title>t</title></head><body><img id="pic" src="/later.svg"><script src="/later.js"></script></body></html>`;
   const dir = await makeTree({ 'index.html': page });
-  const cli = serveMerged(dir, ['--live', '--upload']);
+  const cli = serveMerged(dir, ['--live']);
   const browser = await launchBrowser();
   try {
     const port = Number((await cli.waitFor(BANNER))[2]);
@@ -90,15 +94,15 @@ uploads('in a browser: an unrelated upload leaves the page alone; one it shows o
       await p.waitFor('window.__serveHereLiveReady === true', 5000, 'the live script');
       await p.evaluate('window.marker = 1');
       const before = await p.evaluate<string>(`document.getElementById('pic').src`);
-      assert.is(await put(port, '/unrelated.txt', 'x'), 201);
-      assert.is(await put(port, '/other.html', '<p>x</p>'), 201);
+      await writeFile(join(dir, 'unrelated.txt'), 'x');
+      await writeFile(join(dir, 'other.html'), '<p>x</p>');
       // The image the page shows (a 404 so far) arrives: refreshed in place, no reload; the
-      // uploads before it came first and left the page alone.
-      assert.is(await put(port, '/later.svg', svg('blue')), 201);
+      // files before it came first and left the page alone.
+      await writeFile(join(dir, 'later.svg'), svg('blue'));
       await p.waitFor(`document.getElementById('pic').src !== ${JSON.stringify(before)}`, 5000, 'the image refreshed');
-      assert.is(await p.evaluate('window.marker'), 1, 'no upload so far reloaded the page');
+      assert.is(await p.evaluate('window.marker'), 1, 'no new file so far reloaded the page');
       // A script the page loads (a 404 so far): the page reloads to run it.
-      assert.is(await put(port, '/later.js', 'window.ran = 1;'), 201);
+      await writeFile(join(dir, 'later.js'), 'window.ran = 1;');
       await p.waitFor('window.marker === undefined && window.ran === 1', 5000, 'the page reloaded');
     } finally {
       await p.close();
