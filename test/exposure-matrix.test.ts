@@ -110,14 +110,17 @@ const READ_PROBES: Record<Reader, (k: Kind) => Promise<boolean>> = {
     return r.body.includes(k.marker) || r.body.includes(`/${k.path.slice(1)}`);
   },
   'live-reload': async (k) => {
-    // Save the kind, then a stylesheet: the stylesheet alone must be announced, and nothing before it.
+    // Save the kind, then make a stylesheet: the stylesheet alone must be announced, and nothing before it.
     const sentinel = `public/s${++saves}.css`;
     const seen = live.length;
     await appendFile(join(root, k.touch), '\n');
     await writeFile(join(root, sentinel), 'a{}');
     // A leaked save batches the stylesheet into a reload (no paths): that ends the wait too.
     const events = await waitUntil(() => (live.slice(seen).some((e) => e.includes(sentinel) || e.includes('"reload"')) ? live.slice(seen) : undefined), 10_000, `the event for ${sentinel}`);
-    return events.length !== 1 || !events[0]?.startsWith('{"type":"css"');
+    // One event naming the new stylesheet alone (`added`: it is a new file); a reload, a second
+    // event or another path means the kind's save was announced.
+    const event = events.length === 1 ? (JSON.parse(events[0] ?? '{}') as { paths?: string[] }) : undefined;
+    return event?.paths?.length !== 1 || event.paths[0] !== `/${sentinel}`;
   },
 };
 
