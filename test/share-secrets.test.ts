@@ -67,6 +67,21 @@ for (const mode of [[], ['--no-watch']]) {
     }
   });
 
+  app(`${label}: a repeated Authorization or Referer does not carry the key past a clean first one`, async () => {
+    const s = await share(dir, ['--app', '/api=echo.mjs', ...mode]);
+    try {
+      const head = `GET /api/r?${TOKEN_PARAM}=${s.key} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n`;
+      const raw = `${head}Authorization: Bearer app-own\r\nAuthorization: Bearer ${s.key}\r\nReferer: http://127.0.0.1/\r\nReferer: http://127.0.0.1/p?${TOKEN_PARAM}=${s.key}\r\n\r\n`;
+      const r = parseRaw(await rawRequest(s.port, raw, 10_000));
+      assert.is(r.status, 200, r.body);
+      assert.not.ok(r.body.includes(s.key), r.body);
+      const seen = JSON.parse(r.body) as Record<string, string | null>;
+      assert.is(seen.authorization, 'Bearer app-own', "the app's own token is left alone");
+    } finally {
+      await s.cli.stop();
+    }
+  });
+
   app(`${label}: --auth credentials do not reach the app`, async () => {
     const cli = spawnCli(['.', '--host', '127.0.0.1', '--auth', 'ann:pw', '--port', '0', '--app', '/api=echo.mjs', ...mode], { cwd: dir });
     try {

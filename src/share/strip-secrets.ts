@@ -31,11 +31,20 @@ export function stripSecrets(req: StrippableRequest, own: OwnSecrets): void {
     if (clean !== url) req.url = clean;
   }
   const h = req.headers;
-  const cookie = h.cookie !== undefined && sessionCookies(h.cookie, own.cookieName).length > 0;
-  const auth = h.authorization !== undefined && own.isOwnAuthorization(h.authorization);
-  const referer = h.referer !== undefined && redactToken(h.referer) !== h.referer;
-  if (!cookie && !auth && !referer) return; // the common case: nothing to rewrite
+  let dirty = h.cookie !== undefined && sessionCookies(h.cookie, own.cookieName).length > 0;
+  // req.headers keeps only the first Authorization and Referer of a repeated header (Cookie is
+  // joined): a clean first one must not wave the others through, so every raw value is checked.
+  for (let i = 0; !dirty && i < req.rawHeaders.length; i += 2) {
+    const lower = (req.rawHeaders[i] ?? '').toLowerCase();
+    const value = req.rawHeaders[i + 1] ?? '';
+    if (lower === 'authorization') dirty = own.isOwnAuthorization(value);
+    else if (lower === 'referer') dirty = redactToken(value) !== value;
+  }
+  if (!dirty) return; // the common case: nothing to rewrite
   const raw: string[] = [];
+  // req.headers was computed from rawHeaders (and cached) already: rebuilt alike from what stays.
+  delete h.authorization;
+  delete h.referer;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] ?? '';
     let value: string | undefined = req.rawHeaders[i + 1] ?? '';
@@ -43,13 +52,13 @@ export function stripSecrets(req: StrippableRequest, own: OwnSecrets): void {
     if (lower === 'cookie') value = withoutCookie(value, own.cookieName);
     else if (lower === 'authorization' && own.isOwnAuthorization(value)) value = undefined;
     else if (lower === 'referer') value = withoutToken(value);
-    if (value !== undefined) raw.push(name, value);
+    if (value === undefined) continue;
+    raw.push(name, value);
+    if (lower === 'authorization') h.authorization ??= value;
+    else if (lower === 'referer') h.referer ??= value;
   }
   req.rawHeaders = raw;
-  // req.headers was computed from rawHeaders (and cached) already: rewritten alike.
-  if (cookie) setOrDelete(h, 'cookie', withoutCookie(h.cookie ?? '', own.cookieName));
-  if (auth) delete h.authorization;
-  if (referer) h.referer = withoutToken(h.referer ?? '');
+  if (h.cookie !== undefined) setOrDelete(h, 'cookie', withoutCookie(h.cookie, own.cookieName));
 }
 
 /** A Cookie header without the pairs named `name`; undefined when nothing is left. */
