@@ -32,8 +32,9 @@ export class ServeResponse extends http.ServerResponse<IncomingMessage> {
   override writeHead(...args: unknown[]): this {
     // A 1xx is never a final answer (interim ones go out through writeContinue/writeEarlyHints): a
     // client given one waits for another, so an in-process app's 101 to a plain request would hang
-    // it. Refused as node refuses a status outside 100-999, which the app hosts answer with 502.
-    if (typeof args[0] === 'number' && args[0] < 200) throw Object.assign(new RangeError(`Invalid status code: ${args[0]} (an interim status cannot be the answer)`), { code: 'ERR_HTTP_INVALID_STATUS_CODE' });
+    // it; 600-999 mean nothing to a client. Refused as node refuses a status outside 100-999, which
+    // the app hosts answer with 502.
+    if (typeof args[0] === 'number' && (args[0] < 200 || args[0] > 599)) throw Object.assign(new RangeError(`Invalid status code: ${args[0]} (${args[0] < 200 ? 'an interim status cannot be the answer' : 'not a status a client knows'})`), { code: 'ERR_HTTP_INVALID_STATUS_CODE' });
     this.#mark();
     if (this.sandboxByType && !this.headersSent) this.#sandbox(args);
     if (this.liveInject && !this.headersSent) {

@@ -16,6 +16,7 @@ const APP = `export default function (req, res) {
     '/made-up': 'HTTP/1.1 150 Whatever\\r\\n\\r\\n',
     '/hint': 'HTTP/1.1 103 Early Hints\\r\\nLink: </a.css>; rel=preload\\r\\n\\r\\nHTTP/1.1 200 OK\\r\\nContent-Length: 6\\r\\n\\r\\nhinted',
     '/garbage': 'garbage\\r\\n\\r\\n',
+    '/nine-nine-nine': 'HTTP/1.1 999 X\\r\\nContent-Length: 0\\r\\n\\r\\n',
   }[req.url];
   if (raw !== undefined) return void req.socket.write(raw);
   res.end('alive');
@@ -53,7 +54,7 @@ relay('a reason phrase with control characters: the status and body go through, 
   assert.is(cli?.child.exitCode, null);
 });
 
-for (const [path, what] of [['/switch', '101 to a plain request'], ['/processing', '102'], ['/made-up', '150'], ['/garbage', 'garbage']] as const) {
+for (const [path, what] of [['/switch', '101 to a plain request'], ['/processing', '102'], ['/made-up', '150'], ['/garbage', 'garbage'], ['/nine-nine-nine', '999 (no status a client knows)']] as const) {
   relay(`${what}: 502 within a second`, async () => {
     const started = performance.now();
     const res = parseRaw(await rawRequest(port, rawGet(path), 3000));
@@ -72,7 +73,7 @@ relay('a 103 before the answer: the answer goes through', async () => {
 
 relay.run();
 
-const inProcess = suite('--no-watch: an interim status is never the answer');
+const inProcess = suite('--no-watch: an interim or unknown status is never the answer');
 let dir2 = '';
 let cli2: CliProcess | undefined;
 let port2 = 0;
@@ -92,7 +93,7 @@ inProcess.after(async () => {
   await removeTree(dir2);
 });
 
-for (const status of [101, 102, 150]) {
+for (const status of [101, 102, 150, 999]) {
   inProcess(`an in-process app answering ${status} to a plain request: 502 within a second`, async () => {
     const started = performance.now();
     const res = parseRaw(await rawRequest(port2, rawGet(`/${status}`), 3000));

@@ -160,9 +160,13 @@ function writeAnswerHead(res: ServeResponse, answer: IncomingMessage): boolean {
     const lower = name.toLowerCase();
     if (!HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding' && !UNSENDABLE.test(value)) headers.push(name, value);
   }
+  // Only a final status a client can take: 1xx are handled before this, and 600-999 (which
+  // node's parser accepts) mean nothing to a browser.
+  const status = answer.statusCode ?? 0;
+  if (status < 200 || status > 599) return false;
   const reason = answer.statusMessage;
   try {
-    res.writeHead(answer.statusCode ?? 502, reason === undefined || UNSENDABLE.test(reason) ? undefined : reason, headers);
+    res.writeHead(status, reason === undefined || UNSENDABLE.test(reason) ? undefined : reason, headers);
     return true;
   } catch {
     // writeHead keeps what it was given before it threw: the 502 page must not inherit it.
