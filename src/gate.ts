@@ -120,7 +120,7 @@ export class Gate {
     if (report !== undefined) passed.proxied = { clientAddress: report.clientAddress, scheme: report.scheme };
     const access = this.#access;
     if (access === undefined) return passed;
-    const result = access.check(req);
+    const result = access.check(req, report?.clientAddress);
     if (result.ok && !('status' in result)) {
       // Past the gate, nothing (an app least of all) sees the key, the cookie or the password.
       access.strip(req);

@@ -109,6 +109,17 @@ test('--trust-proxy ADDR: believed from that address only (node-style app, --no-
   assert.equal(trusted.seen, { url: '/x?q=1', xff: '203.0.113.7', proto: 'https', xfh: 'example.com', forwarded: null, client: '127.0.0.2' });
 });
 
+test('--share --trust-proxy: wrong keys count per client the proxy reports, not for everyone behind it', async () => {
+  const cli = spawnCli([dir, '--port', '0', '--share', '--trust-proxy'], { cwd: dir });
+  running.push(cli);
+  const port = Number((await cli.waitFor(/:(\d+)\/\?serve-here-key=[A-Za-z0-9_-]{22}/, 15_000))[1]);
+  const wrong = async (client: string): Promise<string> =>
+    (await rawRequest(port, ['GET /api.mjs?serve-here-key=nope HTTP/1.1', `Host: 127.0.0.1:${port}`, `X-Forwarded-For: ${client}`, 'Connection: close', '', ''].join('\r\n'), 5000)).slice(0, 12);
+  for (let i = 0; i < 12; i++) await wrong('10.0.0.1');
+  assert.is(await wrong('10.0.0.1'), 'HTTP/1.1 429', 'the guesser is throttled');
+  assert.is(await wrong('10.9.9.9'), 'HTTP/1.1 401', 'another client behind the same proxy is not');
+});
+
 test('--trust-proxy with a bad address is a usage error (exit 2)', async () => {
   const r = await runCli(['--trust-proxy', 'nginx.local', '--app', 'api.mjs'], { cwd: dir });
   assert.is(r.code, 2);

@@ -87,7 +87,8 @@ export interface Access {
   /** The per-run token (token mode), else undefined. */
   readonly token: string | undefined;
   readonly cookieName: string;
-  check(req: AccessRequest): AccessResult;
+  /** `clientAddress`: the client a trusted proxy reported (--trust-proxy); else the socket's peer. */
+  check(req: AccessRequest, clientAddress?: string): AccessResult;
   urlWithToken(url: string): string;
   redactUrl(url: string): string;
   strip(req: StrippableRequest): void;
@@ -114,10 +115,11 @@ export function createAccess(opts: AccessOptions): Access {
 
   const cookieSet: AccessResult = { ok: true, setCookie };
 
-  function check(req: AccessRequest): AccessResult {
+  function check(req: AccessRequest, clientAddress?: string): AccessResult {
     if (opts.mode === 'open') return PASS;
     const hasSession = sessionCookies(req.headers.cookie, cookieName).some(isSession);
-    const address = clientKey(req.socket.remoteAddress);
+    // Behind a trusted proxy every client shares the proxy's address: failures count per client.
+    const address = clientKey(clientAddress ?? req.socket.remoteAddress);
     if (matchesCredentials !== undefined) return checkBasic(req, address, hasSession, matchesCredentials, limiter, cookieSet);
     const target = req.url ?? '/';
     const keys = tokenValues(target);
