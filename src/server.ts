@@ -26,6 +26,7 @@ import { Exposure } from './exposure/policy.js';
 import { FileSender } from './static/send.js';
 import type { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
+import { isClusterWorker } from './lifecycle.js';
 import { DescriptorWatch, isDescriptorExhaustion } from './descriptors.js';
 import { fail, FOLLOWS_ASYNC_WORK, RequestScope, SocketScope, within } from './guard.js';
 
@@ -100,7 +101,16 @@ export function createServer(opts: ServerOptions): ServeHere {
   const cors = opts.cors === true;
   // The one policy every reader and writer asks; the apps add their module graphs as they load.
   const exposure = new Exposure({ root, dotfiles, envFile: opts.envFile, tlsFiles: opts.tlsFiles, secretFolders: opts.secretFolders });
-  opts.app?.onAppFiles((files) => exposure.addAppFiles(files));
+  opts.app?.onAppFiles((files) => {
+    exposure.addAppFiles(files);
+    // --workers: the other workers protect them too (src/workers.ts passes them on).
+    if (isClusterWorker && process.connected) process.send?.({ type: 'serve-here:app-files', files }, () => {});
+  });
+  if (isClusterWorker) {
+    process.on('message', (msg: { type?: string; files?: unknown }) => {
+      if (msg?.type === 'serve-here:app-files' && Array.isArray(msg.files)) exposure.addAppFiles(msg.files.filter((f): f is string => typeof f === 'string'));
+    });
+  }
   const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined, trustProxy: opts.trustProxy, secrets: opts.secrets });
   const routing: RouteContext = {
     resolver: new Resolver(exposure),

@@ -109,4 +109,26 @@ cli('a module an app process imports at a request is no longer served (watch mod
   }
 });
 
+cli('--workers: a module one worker imports at a request is hidden by every worker', async () => {
+  const dir = await makeTree({
+    'server/api.mjs': "export default { async fetch() { return new Response((await import('./late.mjs')).late); } };\n",
+    'server/late.mjs': "export const late = 'late';\n",
+  });
+  const p = spawnCli([dir, '--port', '0', '--no-watch', '--workers', '2', '--app', '/api=server/api.mjs'], { cwd: dir });
+  try {
+    const port = Number((await p.waitFor(/http:\/\/127\.0\.0\.1:(\d+)/, 20_000))[1]);
+    // A fresh connection per request: the workers take turns, so both are asked.
+    const get = async (path: string): Promise<ReturnType<typeof parseRaw>> => parseRaw(await rawRequest(port, `GET ${path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`));
+    assert.is((await get('/api/')).body, 'late');
+    // Every worker hides it, once the primary has passed it on (a message away).
+    await waitUntil(async () => ((await get('/server/late.mjs')).status === 404 ? true : undefined), 2000, 'late.mjs hidden');
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await get('/server/late.mjs')).status);
+    assert.equal(statuses, Array(8).fill(404));
+  } finally {
+    await p.stop();
+    await removeTree(dir);
+  }
+});
+
 cli.run();
