@@ -226,13 +226,15 @@ export function createServer(opts: ServerOptions): ServeHere {
       return later(passed.delayMs, socket, answer);
     }
     const decision = routeUpgrade(routing, req, passed.host, passed.proxied);
-    if (decision.kind === 'app' && opts.app?.upgrade(req, socket, head, decision.target) === true) {
+    const taken = decision.kind === 'app' ? opts.app?.upgrade(req, socket, head, decision.target) : false;
+    if (decision.kind === 'app' && taken === true) {
       upgraded.add(socket);
       socket.once('close', () => upgraded.delete(socket));
       return logUpgrade(logger, req, socket, 101, decision.target.mount.label, gate);
     }
-    const status = decision.kind === 'error' ? decision.status : 404;
-    const detail = decision.kind === 'error' ? decision.detail : 'This app takes no upgrades.';
+    const unavailable = taken === 'unavailable';
+    const status = decision.kind === 'error' ? decision.status : unavailable ? 503 : 404;
+    const detail = decision.kind === 'error' ? decision.detail : unavailable ? 'The app is not running right now; try again in a moment.' : 'This app takes no upgrades.';
     logUpgrade(logger, req, socket, status, decision.kind === 'app' ? decision.target.mount.label : 'static', gate);
     refuseUpgrade(socket, status, detail);
   };

@@ -105,3 +105,20 @@ for (const status of [101, 102, 150, 999]) {
 }
 
 inProcess.run();
+
+const down = suite('an upgrade while no app process answers');
+
+down('a broken app: a WebSocket upgrade gets 503 (try again), not 404 (no such endpoint)', async () => {
+  const d = realpathSync(await makeTree({ 'app.mjs': "throw new Error('broken at load');\n" }));
+  const c = spawnCli(['--port', '0', '--app', join(d, 'app.mjs'), d], { cwd: d });
+  try {
+    const p = Number((await c.waitFor(/at http:\/\/127\.0\.0\.1:(\d+)\//, 15_000))[1]);
+    const raw = await rawRequest(p, 'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 3000);
+    assert.match(raw, /^HTTP\/1\.1 503 /, raw);
+  } finally {
+    await c.stop();
+    await removeTree(d);
+  }
+});
+
+down.run();

@@ -48,8 +48,8 @@ export interface AppRouter {
   onAppFiles(listener: (files: readonly string[]) => void): void;
   /** Answer one request; settles once it is answered, never rejects (errors become 5xx pages on `res`). */
   handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void>;
-  /** Hand a WebSocket upgrade to the app; false when the app takes none (the server answers 404). */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean;
+  /** Hand a WebSocket upgrade to the app; false when the app takes none (404), 'unavailable' when no app process runs now (503). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean | 'unavailable';
   /**
    * Called after each reload a save caused, once the new code answers (`ok`) or its load failed:
    * browser live reload waits for this, never reloading a page before the new code serves.

@@ -254,9 +254,11 @@ export class ReloadingBackend implements AppBackend {
     sendAppError(req, res, { status, info, note, root: this.#o.root });
   }
 
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean | 'unavailable' {
     const proc = this.#supervisor.current();
-    if (proc === undefined) return false;
+    // No process answers now (restarting after a crash, or a broken load): a WebSocket client told
+    // 404 would take the endpoint for gone; 503 says try again.
+    if (proc === undefined) return 'unavailable';
     forwardUpgrade(req, socket, head, target, proc);
     return true;
   }

@@ -15,7 +15,7 @@ import { failRequest } from '../guard.js';
 export interface AppBackend {
   /** Answer one request; the router catches what its promise rejects with. */
   handle(req: IncomingMessage, res: ServeResponse, target: AppTarget): Promise<void>;
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean | 'unavailable';
   /** The files of the apps' module graphs (real paths): those known now, then each one learnt later. */
   onAppFiles(listener: (files: readonly string[]) => void): void;
   describe(): string[];
@@ -85,7 +85,7 @@ export class Router implements AppRouter {
     }
   }
 
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AppTarget): boolean | 'unavailable' {
     setForwardedHeaders(req, { ...target, prefix: target.mount.prefix });
     return this.#backend.upgrade(req, socket, head, target);
   }
