@@ -239,6 +239,9 @@ export function createServer(opts: ServerOptions): ServeHere {
     refuseUpgrade(socket, status, detail);
   };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // An upgraded socket carries one close listener per job (limits, boundary, log, both relay
+    // directions): past Node's default 10, which would print a leak warning for every upgrade.
+    socket.setMaxListeners(Math.max(socket.getMaxListeners(), 32));
     const scope = new SocketScope(logger, socket, `upgrade ${req.method ?? '-'} ${gate.redact(req.url ?? '-')}`);
     try {
       within(scope, upgrade, req, socket, head);
