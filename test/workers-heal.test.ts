@@ -102,9 +102,14 @@ heal('--share: the printed key opens every worker, and so does the cookie it is 
   try {
     const key = /serve-here-key=([A-Za-z0-9_-]+)/.exec(g.out())?.[1];
     assert.ok(key, g.out());
-    const bearer = await many(g.port, 9, '/pid', { Authorization: `Bearer ${key}` });
+    // The banner comes with the first worker listening; the others may still be booting, and the
+    // primary hands connections only to listening ones: asked again until two answer (a refusal
+    // ends the wait at once, so it cannot hide behind it).
+    const bearer = await waitUntil(async () => {
+      const got = await many(g.port, 9, '/pid', { Authorization: `Bearer ${key}` });
+      return got.some((r) => r.status !== 200) || new Set(got.map((r) => r.text)).size > 1 ? got : undefined;
+    }, 20_000, 'requests reaching more than one worker');
     assert.equal(bearer.map((r) => r.status), Array(9).fill(200), g.out());
-    assert.ok(new Set(bearer.map((r) => r.text)).size > 1, 'the requests reached more than one worker');
     const nav = await new Promise<http.IncomingMessage>((resolve, reject) => {
       http.get({ host: '127.0.0.1', port: g.port, path: `/?serve-here-key=${key}`, headers: { Accept: 'text/html' }, agent: false }, (res) => (res.resume(), resolve(res))).on('error', reject);
     });
