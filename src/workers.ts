@@ -39,17 +39,17 @@ export async function runPrimary(opts: Options, log: Logger): Promise<void> {
 
   // An app file one worker learns (a module imported lazily, at a request) is protected in every
   // worker, and in a worker started later: the primary keeps them all and passes each one on.
+  // A worker still booting may not listen for them yet: each one gets the whole set once it says
+  // it is listening (its server, and so its listener, exists by then).
   const appFiles = new Set<string>();
-  cluster.on('online', (worker) => {
-    if (appFiles.size > 0) worker.send({ type: 'serve-here:app-files', files: [...appFiles] }, () => {});
-  });
-  cluster.on('message', (_worker, msg: { type?: string; banner?: BannerInfo; files?: string[] }) => {
+  cluster.on('message', (worker, msg: { type?: string; banner?: BannerInfo; files?: string[] }) => {
     if (msg.type === 'serve-here:app-files' && Array.isArray(msg.files)) {
       const fresh = msg.files.filter((f) => typeof f === 'string' && !appFiles.has(f));
       for (const f of fresh) appFiles.add(f);
       if (fresh.length > 0) for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: 'serve-here:app-files', files: fresh }, () => {});
       return;
     }
+    if (msg.type === 'serve-here:listening' && appFiles.size > 0) worker.send({ type: 'serve-here:app-files', files: [...appFiles] }, () => {});
     if (msg.type !== 'serve-here:listening' || msg.banner === undefined || printed) return;
     printed = true;
     const banner = { ...msg.banner, tty: process.stdout.isTTY === true };
