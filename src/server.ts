@@ -9,7 +9,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createLogger, type Logger } from './log.js';
 import type { AppRouter } from './app/contract.js';
-import { Gate, type AuthOptions, type GateResult } from './gate.js';
+import { Gate, type AuthOptions } from './gate.js';
 import type { Access } from './share/access.js';
 import { route, routeUpgrade, MAX_HEADER_LINES, UPLOAD_SCRIPT_PATH, type RouteContext } from './route.js';
 import { respond, type RespondContext } from './respond/respond.js';
@@ -26,7 +26,8 @@ import { Exposure } from './exposure/policy.js';
 import { FileSender } from './static/send.js';
 import type { ListingCache } from './static/listing.js';
 import { errorCode, ServeHereError } from './errors.js';
-import { isClusterWorker } from './lifecycle.js';
+import { followAppFiles } from './exposure/app-files.js';
+import { later, refuse } from './refuse.js';
 import { DescriptorWatch, isDescriptorExhaustion } from './descriptors.js';
 import { fail, FOLLOWS_ASYNC_WORK, RequestScope, SocketScope, within } from './guard.js';
 
@@ -101,16 +102,7 @@ export function createServer(opts: ServerOptions): ServeHere {
   const cors = opts.cors === true;
   // The one policy every reader and writer asks; the apps add their module graphs as they load.
   const exposure = new Exposure({ root, dotfiles, envFile: opts.envFile, tlsFiles: opts.tlsFiles, secretFolders: opts.secretFolders });
-  opts.app?.onAppFiles((files) => {
-    exposure.addAppFiles(files);
-    // --workers: the other workers protect them too (src/workers.ts passes them on).
-    if (isClusterWorker && process.connected) process.send?.({ type: 'serve-here:app-files', files }, () => {});
-  });
-  if (isClusterWorker) {
-    process.on('message', (msg: { type?: string; files?: unknown }) => {
-      if (msg?.type === 'serve-here:app-files' && Array.isArray(msg.files)) exposure.addAppFiles(msg.files.filter((f): f is string => typeof f === 'string'));
-    });
-  }
+  if (opts.app !== undefined) followAppFiles(exposure, opts.app);
   const gate = new Gate({ bindAddress: opts.host ?? '127.0.0.1', allowedHosts: opts.allowedHosts, auth: opts.auth, secure: opts.tls !== undefined, trustProxy: opts.trustProxy, secrets: opts.secrets });
   const routing: RouteContext = {
     resolver: new Resolver(exposure),
@@ -310,24 +302,6 @@ function sweepUploads(root: string, logger: Logger): void {
       if (removed.length > 0) logger.info(`Removed ${removed.length} partial upload${removed.length === 1 ? '' : 's'} left by an earlier run`);
     })
     .catch((error: unknown) => logger.warn(`Could not look for partial uploads: ${error instanceof Error ? error.message : String(error)}`));
-}
-
-/** The gate's refusal: its own page and headers (401/429/303 from access control), else a built-in page. */
-function refuse(res: ServeResponse, r: Extract<GateResult, { ok: false }>): void {
-  later(r.delayMs, res, () => {
-    if (r.body === undefined) return sendError(res, r.status, r.detail);
-    res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
-    res.end(res.req.method === 'HEAD' ? undefined : r.body);
-  });
-}
-
-/** `send()` now, or after `delayMs` unless `stream` is gone by then (a throttled wrong password). */
-function later(delayMs: number | undefined, stream: { destroyed: boolean; once(event: 'close', listener: () => void): unknown }, send: () => void): void {
-  if (delayMs === undefined || delayMs <= 0) return send();
-  const timer = setTimeout(() => {
-    if (!stream.destroyed) send();
-  }, delayMs);
-  stream.once('close', () => clearTimeout(timer));
 }
 
 /** `make()` on the first call; the same promise after. */
