@@ -136,7 +136,13 @@ heal('--live: a stream that reconnects to any worker sees the same run (no reloa
 heal('a worker that dies is restarted and said in one line; the others keep answering', async () => {
   const g = await startGroup(['--workers', '2']);
   try {
-    const victim = Number((await get(g.port, '/pid')).text);
+    // Both workers listening first: killing the only one up (the banner comes with the first)
+    // would leave no one to answer while the other still boots.
+    const up = await waitUntil(async () => {
+      const seen = new Set((await many(g.port, 4, '/pid')).map((r) => Number(r.text)));
+      return seen.size === 2 ? [...seen] : undefined;
+    }, WAIT_MS, 'both workers listening');
+    const victim = up[0] as number;
     process.kill(victim, 'SIGKILL');
     await waitUntil(() => (new RegExp(`worker ${victim} was killed by SIGKILL — restarting it in 0\\.1 s\\n`).test(g.out()) ? true : undefined), WAIT_MS, 'the restart line');
     // Back to two workers, neither of them the dead one.
